@@ -1,0 +1,5 @@
+"""rotated_ld: Localization Distillation for horizontal and rotated dense detectors."""
+from . import utils  # noqa: F401  (installs the safe checkpoint loader into MMEngine)
+from .version import __version__
+
+__all__ = ['__version__']

@@ -1,0 +1,3 @@
+from .checkpoint import UnsafeCheckpointError, safe_globals, safe_torch_load
+
+__all__ = ['UnsafeCheckpointError', 'safe_globals', 'safe_torch_load']
