@@ -1,1 +1,2 @@
 
+from .rotated_atss_assigner import RotatedATSSAssigner  # noqa: F401
