@@ -1,0 +1,177 @@
+"""RetinaNet-style delta coder for rotated boxes: ``(dx, dy, dw, dh, da)`` against a prior.
+
+Behaviour follows mmrotate's ``DeltaXYWHAOBBoxCoder`` (0.x) / ``DeltaXYWHTRBBoxCoder`` (1.x),
+the coder of rotated RetinaNet, Rotated-LD and JDet's ``ld_rotated_retinanet``:
+
+* ``dx, dy``: centre offset divided by the prior's ``w, h``; with ``proj_xy=True`` the offset is
+  first rotated into the prior's frame (``R(-a_p)·(g − p)``). Horizontal priors (angle 0, the
+  rotated RetinaNet case) make both variants identical.
+* ``dw, dh = log(w_g / w_p), log(h_g / h_p)``.
+* ``da = wrap(a_g − a_p)`` in radians, divided by ``norm_factor·π`` when ``norm_factor`` is set
+  (JDet: ``norm_factor=1``, i.e. ``da`` in units of π). The wrap is the angle version's:
+  ``le90`` → ``[-π/2, π/2)``, ``le135`` → ``[-π/4, 3π/4)``, ``oc`` → none (as mmrotate: an
+  ``oc`` angle minus a horizontal prior's 0 already lies in ``[-π/2, 0)``).
+* ``edge_swap=True`` (mmrotate's le90/le135 RetinaNet configs): the target may describe the GT
+  as ``(h, w, a + π/2)`` when that needs the smaller turn; decoding then returns ``w ≥ h``.
+
+Boxes are ``(cx, cy, w, h, t)``, ``t`` in radians (see ``rotated_ld.structures``). Priors may be
+given as ``(..., 4)`` xyxy horizontal boxes (angle 0) or ``(..., 5)`` rotated boxes.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from rotated_ld.registry import TASK_UTILS
+
+ANGLE_VERSIONS = ('oc', 'le90', 'le135')
+# start of the delta wrap per angle version (period π); 'oc' is not wrapped (as mmrotate)
+_WRAP_START = {'le90': -math.pi / 2, 'le135': -math.pi / 4}
+
+
+def wrap_delta_angle(angle: Tensor, angle_version: str) -> Tensor:
+    """Wrap an angle (difference) into the angle version's range, period π; ``oc``: unchanged.
+
+    Args:
+        angle (Tensor): any shape, radians.
+        angle_version (str): ``'oc'``, ``'le90'`` or ``'le135'``.
+    """
+    if angle_version not in ANGLE_VERSIONS:
+        raise ValueError(f'angle_version={angle_version!r}; expected one of {ANGLE_VERSIONS}')
+    if angle_version == 'oc':
+        return angle
+    start = _WRAP_START[angle_version]
+    out = torch.remainder(angle - start, math.pi) + start
+    # remainder can round up to exactly the period for tiny negative inputs: keep [start, start+π)
+    return torch.where(out >= start + math.pi, out - math.pi, out)
+
+
+def priors_to_rbox(priors: Tensor) -> Tensor:
+    """``(..., 4)`` xyxy horizontal priors → ``(..., 5)`` ``(cx, cy, w, h, 0)``; 5-d unchanged."""
+    if priors.size(-1) == 5:
+        return priors
+    if priors.size(-1) != 4:
+        raise ValueError(f'priors must be (..., 4) xyxy or (..., 5) rboxes, got {tuple(priors.shape)}')
+    x1, y1, x2, y2 = priors.unbind(-1)
+    return torch.stack([(x1 + x2) * 0.5, (y1 + y2) * 0.5, x2 - x1, y2 - y1, torch.zeros_like(x1)], -1)
+
+
+@TASK_UTILS.register_module()
+class DeltaXYWHAOBBoxCoder:
+    """Encode rotated GT boxes as deltas against priors and decode deltas back to boxes.
+
+    Args:
+        angle_version (str): ``'oc'``, ``'le90'`` or ``'le135'``; sets the angle wrap and the
+            range of decoded angles. Default ``'oc'``.
+        norm_factor (float | None): ``da`` is divided by ``norm_factor·π`` when set; ``None``
+            keeps radians (mmrotate's rotated RetinaNet / Rotated-LD configs). Default None.
+        edge_swap (bool): allow the ``(h, w, a + π/2)`` description of the GT (see module
+            docstring); decoded boxes then have ``w ≥ h``. Default False.
+        proj_xy (bool): centre offset in the prior's rotated frame. Default False.
+        target_means (Sequence[float]): 5 means subtracted from encoded deltas. Default 0.
+        target_stds (Sequence[float]): 5 stds dividing encoded deltas. Default 1.
+        wh_ratio_clip (float): ``|dw|, |dh| ≤ |log(wh_ratio_clip)|`` at decoding. Default 16/1000.
+        angle_range (str | None): mmrotate's name for ``angle_version``; overrides it if given.
+
+    Example:
+        >>> coder = DeltaXYWHAOBBoxCoder(angle_version='le90')
+        >>> prior = torch.tensor([[10., 10., 8., 4., 0.]])
+        >>> gt = torch.tensor([[12., 9., 16., 4., 0.3]])
+        >>> torch.allclose(coder.decode(prior, coder.encode(prior, gt)), gt, atol=1e-5)
+        True
+    """
+
+    encode_size = 5
+
+    def __init__(self,
+                 angle_version: str = 'oc',
+                 norm_factor: float | None = None,
+                 edge_swap: bool = False,
+                 proj_xy: bool = False,
+                 target_means: Sequence[float] = (0., 0., 0., 0., 0.),
+                 target_stds: Sequence[float] = (1., 1., 1., 1., 1.),
+                 wh_ratio_clip: float = 16 / 1000,
+                 angle_range: str | None = None) -> None:
+        angle_version = angle_range if angle_range is not None else angle_version
+        if angle_version not in ANGLE_VERSIONS:
+            raise ValueError(f'angle_version={angle_version!r}; expected one of {ANGLE_VERSIONS}')
+        if edge_swap and angle_version == 'oc':
+            raise ValueError("edge_swap=True needs a w ≥ h version ('le90' or 'le135'), got 'oc'")
+        self.angle_version = angle_version
+        self.norm_factor = norm_factor
+        self.edge_swap = edge_swap
+        self.proj_xy = proj_xy
+        self.means = tuple(float(m) for m in target_means)
+        self.stds = tuple(float(s) for s in target_stds)
+        self.wh_ratio_clip = wh_ratio_clip
+
+    def encode(self, priors: Tensor, gt_bboxes: Tensor) -> Tensor:
+        """Deltas of ``gt_bboxes`` w.r.t. ``priors``.
+
+        Args:
+            priors (Tensor): (..., 4) xyxy or (..., 5) rboxes.
+            gt_bboxes (Tensor): (..., 5) rboxes in this coder's angle version.
+
+        Returns:
+            Tensor: (..., 5) normalised deltas ``(dx, dy, dw, dh, da)``.
+        """
+        dtype = torch.promote_types(gt_bboxes.dtype, torch.float32)  # fp16 → fp32, fp64 kept
+        p = priors_to_rbox(priors).to(dtype)
+        g = gt_bboxes.to(dtype)
+        px, py, pw, ph, pa = p.unbind(-1)
+        gx, gy, gw, gh, ga = g.unbind(-1)
+        ox, oy = gx - px, gy - py
+        if self.proj_xy:
+            cos, sin = torch.cos(pa), torch.sin(pa)
+            ox, oy = cos * ox + sin * oy, -sin * ox + cos * oy
+        dx, dy = ox / pw, oy / ph
+        da = wrap_delta_angle(ga - pa, self.angle_version)
+        if self.edge_swap:
+            da2 = wrap_delta_angle(ga - pa + math.pi / 2, self.angle_version)
+            keep = da.abs() < da2.abs()
+            gw, gh = torch.where(keep, gw, gh), torch.where(keep, gh, gw)
+            da = torch.where(keep, da, da2)
+        dw, dh = torch.log(gw / pw), torch.log(gh / ph)
+        if self.norm_factor:
+            da = da / (self.norm_factor * math.pi)
+        deltas = torch.stack([dx, dy, dw, dh, da], -1)
+        return (deltas - deltas.new_tensor(self.means)) / deltas.new_tensor(self.stds)
+
+    def decode(self, priors: Tensor, deltas: Tensor, max_shape: Sequence[int] | None = None) -> Tensor:
+        """Boxes from deltas.
+
+        Args:
+            priors (Tensor): (..., 4) xyxy or (..., 5) rboxes, broadcastable against ``deltas``.
+            deltas (Tensor): (..., 5) normalised deltas.
+            max_shape (Sequence[int] | None): ``(h, w)``; if given, centres are clamped into it.
+
+        Returns:
+            Tensor: (..., 5) rboxes ``(cx, cy, w, h, t)`` in this coder's angle version
+            (``w ≥ h`` when ``edge_swap``).
+        """
+        p = priors_to_rbox(priors).to(deltas.dtype)
+        d = deltas * deltas.new_tensor(self.stds) + deltas.new_tensor(self.means)
+        dx, dy, dw, dh, da = d.unbind(-1)
+        px, py, pw, ph, pa = p.unbind(-1)
+        if self.norm_factor:
+            da = da * (self.norm_factor * math.pi)
+        max_ratio = abs(math.log(self.wh_ratio_clip))
+        gw = pw * dw.clamp(-max_ratio, max_ratio).exp()
+        gh = ph * dh.clamp(-max_ratio, max_ratio).exp()
+        ox, oy = dx * pw, dy * ph
+        if self.proj_xy:
+            cos, sin = torch.cos(pa), torch.sin(pa)
+            ox, oy = cos * ox - sin * oy, sin * ox + cos * oy
+        gx, gy = px + ox, py + oy
+        if max_shape is not None:
+            gx = gx.clamp(0, max_shape[1])
+            gy = gy.clamp(0, max_shape[0])
+        ga = wrap_delta_angle(pa + da, self.angle_version)
+        if self.edge_swap:
+            keep = gw >= gh
+            gw, gh, ga = (torch.where(keep, gw, gh), torch.where(keep, gh, gw),
+                          wrap_delta_angle(torch.where(keep, ga, ga + math.pi / 2), self.angle_version))
+        return torch.stack([gx, gy, gw, gh, ga], -1)
