@@ -1,1 +1,4 @@
 
+from .im_loss import IMLoss  # noqa: F401
+from .kd_loss import KnowledgeDistillationKLDivLoss  # noqa: F401
+from .rotated_iou_loss import CircularDFLoss, RotatedIoULoss  # noqa: F401
