@@ -1,1 +1,3 @@
+from .data_preprocessor import DetDataPreprocessor
 
+__all__ = ['DetDataPreprocessor']

@@ -1,1 +1,4 @@
+from .kd_single_stage import KDSingleStageDetector, check_teacher_compat
+from .single_stage import SingleStageDetector
 
+__all__ = ['SingleStageDetector', 'KDSingleStageDetector', 'check_teacher_compat']
