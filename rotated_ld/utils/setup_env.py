@@ -1,0 +1,60 @@
+"""Helpers shared by the command-line tools: config loading, friendly registry errors, CPU DDP."""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from typing import Any
+
+from mmengine.config import Config, DictAction  # noqa: F401  (re-exported for the tools)
+
+
+def did_you_mean(error: KeyError) -> str | None:
+    """Turn MMEngine's 'X is not in the S::R registry' KeyError into a one-line hint.
+
+    Returns the message with the closest registered names, or None if the error is of another kind.
+    """
+    msg = str(error.args[0]) if error.args else str(error)
+    m = re.search(r'(\S+) is not in the (\S+?)::(\S+) registry', msg)
+    if m is None:
+        return None
+    name, scope, reg_name = m.groups()
+    from mmengine.registry import Registry
+
+    from .. import registry as ours
+
+    table = {r.name: r for r in vars(ours).values() if isinstance(r, Registry)}
+    registry = table.get(reg_name)
+    valid: list[str] = []
+    if registry is not None:
+        registry.import_from_location()
+        valid = sorted(set(registry.module_dict) | set(registry.parent.module_dict if registry.parent else {}))
+    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
+    hint = f' Did you mean {", ".join(map(repr, close))}?' if close else ''
+    return f"type {name!r} is not registered in the '{scope}' {reg_name!r} registry.{hint}"
+
+
+def init_cpu_distributed(cfg: Config) -> None:
+    """Start a gloo process group ourselves on CPU and make DDP use ``device_ids=None``.
+
+    MMEngine's pytorch launcher calls ``torch.cuda.set_device`` and its DDP wrapper passes
+    ``device_ids=[local_rank]``; both fail without CUDA. The Runner skips its own init when a
+    process group already exists.
+    """
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+
+def world_size_from_env() -> int:
+    return int(os.environ.get('WORLD_SIZE', '1'))
+
+
+def train_batch_size(cfg: Config) -> Any:
+    loader = cfg.get('train_dataloader') or {}
+    return loader.get('batch_size')

@@ -1,0 +1,124 @@
+"""Test (and evaluate) a checkpoint (mmdet/mmrotate-compatible flags).
+
+Examples:
+    python tools/test.py CONFIG work_dirs/x/epoch_12.pth
+    python tools/test.py CONFIG CKPT --eval bbox            # COCO AP (LD README's command style)
+    python tools/test.py CONFIG CKPT --eval mAP --out results.pkl --show-dir vis
+    tools/dist_test.sh CONFIG CKPT 2
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))  # run from a checkout
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from mmengine.config import DictAction
+
+    parser = argparse.ArgumentParser(description='Test (and eval) a detector', epilog='examples:' +
+                                     __doc__.split('Examples:')[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
+    parser.add_argument('--out', type=str, help='dump predictions to a pickle file (.pkl)')
+    parser.add_argument('--eval', nargs='+', choices=['bbox', 'mAP'],
+                        help="metric as in the LD repo: 'bbox' = COCO AP, 'mAP' = VOC / DOTA mAP table")
+    parser.add_argument('--show', action='store_true', help='show prediction results')
+    parser.add_argument('--show-dir', help='directory (under work_dir) where painted images are saved')
+    parser.add_argument('--wait-time', type=float, default=2, help='interval of --show (s)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config entries')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def evaluator_for(kind: str, cfg) -> dict:
+    """The evaluator selected by ``--eval`` (keeps the config's own when it already matches)."""
+    current = cfg.get('test_evaluator') or {}
+    current_type = current.get('type') if isinstance(current, dict) else None
+    dataset = cfg.test_dataloader.dataset
+    if kind == 'bbox':
+        if current_type == 'CocoMetric':
+            return current
+        ann = dataset.get('ann_file')
+        if ann and dataset.get('data_root') and not osp.isabs(ann):
+            ann = osp.join(dataset.data_root, ann)
+        return dict(type='CocoMetric', metric='bbox', ann_file=ann)
+    # 'mAP': the DOTA table for rotated data, the VOC table otherwise
+    if current_type in ('DOTAMetric', 'VOCMetric'):
+        return current
+    return dict(type='VOCMetric', metric='mAP')
+
+
+def build_cfg(args: argparse.Namespace):
+    from mmengine.config import Config
+
+    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{what} file not found: {path}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+
+    if args.eval:
+        evaluators = [evaluator_for(k, cfg) for k in args.eval]
+        cfg.test_evaluator = evaluators[0] if len(evaluators) == 1 else evaluators
+    if args.show or args.show_dir:
+        hooks = cfg.default_hooks
+        vis = hooks.get('visualization', dict(type='DetVisualizationHook'))
+        vis.update(draw=True, show=args.show, wait_time=args.wait_time)
+        if args.show_dir:
+            vis['test_out_dir'] = args.show_dir
+        hooks['visualization'] = vis
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {args.out!r}')
+        ev = cfg.test_evaluator
+        ev = list(ev) if isinstance(ev, (list, tuple)) else [ev]
+        ev.append(dict(type='DumpResults', out_file_path=args.out))
+        cfg.test_evaluator = ev
+    return cfg
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import torch
+    from mmengine.logging import print_log
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    import rotated_ld  # noqa: F401
+    from rotated_ld.utils.setup_env import did_you_mean, init_cpu_distributed
+
+    cfg = build_cfg(args)
+    if args.launcher == 'pytorch' and not torch.cuda.is_available():
+        init_cpu_distributed(cfg)
+    try:
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner.test()
+    except KeyError as e:
+        hint = did_you_mean(e)
+        if hint is None:
+            raise
+        print_log(f'error in {args.config}: {hint}', logger='current', level=40)
+        print(f'error in {args.config}: {hint}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
