@@ -1,0 +1,192 @@
+"""Score-voting Cluster-DIoU-NMS (HikariTJU/LD test-time NMS; ld-method.md §7) and an NMS dispatcher.
+
+Cluster-NMS (Zheng et al., "Enhancing Geometric Factors ... CIoU / Cluster-NMS") computes greedy
+NMS with matrix operations: with the candidates sorted by score and ``U = triu(D, 1)`` (``D`` the
+pairwise suppression score), iterate ``keep = (max_i (U ⊙ keep[:, None])[i, j] ≤ thr)`` until it
+stops changing — the fixed point is exactly the greedy result. Here ``D`` is
+``DIoU_β = IoU − (ρ²/c²)^β`` with ``β = 0.8``.
+
+Score voting then refines each kept box with the boxes it would have suppressed (same class,
+lower score, ``D > 0.7``): ``W_ij = exp(−(1 − V_ij·[V_ij > 0.7])² / σ) · s_j`` with
+``V = triu(D)`` (diagonal included: a box votes for itself with weight ``s_i``), ``σ = 0.025``,
+``box_i = Σ_j W_ij box_j / Σ_j W_ij``; scores are unchanged.
+
+Differences from the reference, on purpose:
+
+* classes are separated by masking the matrix, not by offsetting boxes by ``4000·label``
+  (offsets fail on images larger than 4000 px); the reference's ``exp(−40)·s_j`` votes from other
+  classes (~1e−18 relative) are therefore exactly 0;
+* the number of candidates entering the O(K²) matrices is capped (``max_candidates``, default
+  3000, highest scores first); the reference has no cap.
+
+The matrix-level pieces (:func:`cluster_nms_keep`, :func:`voting_weights`) take any pairwise score
+matrix, so the rotated head can pass rotated DIoU and average angles its own way.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+from torchvision.ops import batched_nms
+
+NMS_TYPES = ('nms', 'cluster_diounms', 'voting_cluster_diounms')
+
+
+def diou_matrix(boxes: Tensor, beta: float = 0.8, eps: float = 1e-7) -> Tensor:
+    """Pairwise ``IoU − (ρ²/c²)^β`` of horizontal boxes.
+
+    Args:
+        boxes (Tensor): (N, 4) xyxy.
+        beta (float): exponent of the centre-distance penalty (0.8 in the reference; 1 = DIoU).
+        eps (float): guard of ``c²``.
+
+    Returns:
+        Tensor: (N, N) fp32, symmetric, 1 on the diagonal for non-degenerate boxes.
+    """
+    b = boxes.float()
+    area = (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
+    lt = torch.maximum(b[:, None, :2], b[None, :, :2])
+    rb = torch.minimum(b[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    union = area[:, None] + area[None, :] - inter
+    iou = inter / union.clamp(min=eps)
+    ctr = (b[:, :2] + b[:, 2:]) / 2
+    rho2 = (ctr[:, None] - ctr[None]).pow(2).sum(-1)
+    enc = torch.maximum(b[:, None, 2:], b[None, :, 2:]) - torch.minimum(b[:, None, :2], b[None, :, :2])
+    c2 = enc.pow(2).sum(-1) + eps
+    return iou - (rho2 / c2).pow(beta)
+
+
+def cluster_nms_keep(D: Tensor, iou_threshold: float, max_iter: int = 999) -> Tensor:
+    """Cluster-NMS on a score-sorted pairwise matrix.
+
+    Args:
+        D (Tensor): (N, N) suppression scores of candidates sorted by score descending; entries
+            that must never suppress (other classes) set to a value ≤ ``iou_threshold``.
+        iou_threshold (float): a box is suppressed by a kept higher-scored box with D > thr.
+        max_iter (int): iteration cap (converges in at most N iterations; usually a few).
+
+    Returns:
+        Tensor: (N,) bool keep mask (identical to greedy NMS with the same D).
+    """
+    N = D.shape[0]
+    if N == 0:
+        return D.new_zeros(0, dtype=torch.bool)
+    U = D.triu(diagonal=1)
+    keep = D.new_ones(N, dtype=torch.bool)
+    for _ in range(max_iter):
+        m = (U * keep[:, None].to(U.dtype)).max(0).values
+        new_keep = m <= iou_threshold
+        if torch.equal(new_keep, keep):
+            break
+        keep = new_keep
+    return keep
+
+
+def voting_weights(D: Tensor, scores: Tensor, keep: Tensor, vote_threshold: float = 0.7,
+                   sigma: float = 0.025, same_group: Tensor | None = None) -> Tensor:
+    """Score-voting weights ``W`` (K, N) of the kept rows over all candidates.
+
+    Args:
+        D (Tensor): (N, N) pairwise DIoU_β, candidates sorted by score descending.
+        scores (Tensor): (N,) sorted scores.
+        keep (Tensor): (N,) bool Cluster-NMS result.
+        vote_threshold (float): only ``D > vote_threshold`` counts as overlap (0.7).
+        sigma (float): ``σ`` of the Gaussian on ``1 − D`` (0.025).
+        same_group (Tensor, optional): (N, N) bool, pairs that may vote (same class).
+
+    Returns:
+        Tensor: (K, N) fp32 weights, K = keep.sum().
+    """
+    V = D.triu(diagonal=0)
+    V = V * (V > vote_threshold).to(V.dtype)
+    W = torch.exp(-(1 - V[keep]).pow(2) / sigma) * scores.float()[None, :]
+    if same_group is not None:
+        W = W * same_group[keep].to(W.dtype)
+    return W
+
+
+def voting_cluster_diou_nms(boxes: Tensor, scores: Tensor, idxs: Tensor,
+                            iou_threshold: float = 0.6, beta: float = 0.8,
+                            vote_threshold: float = 0.7, sigma: float = 0.025,
+                            voting: bool = True, max_candidates: int = 3000,
+                            max_num: int = -1) -> tuple[Tensor, Tensor, Tensor]:
+    """Class-aware Cluster-DIoU-NMS with optional score voting.
+
+    Args:
+        boxes (Tensor): (N, 4) xyxy candidate boxes.
+        scores (Tensor): (N,) scores.
+        idxs (Tensor): (N,) class labels (boxes of different classes never interact).
+        iou_threshold (float): DIoU_β suppression threshold (0.6).
+        beta (float): centre-penalty exponent (0.8).
+        vote_threshold, sigma (float): voting parameters (0.7, 0.025).
+        voting (bool): refine kept boxes by score voting.
+        max_candidates (int): cap on candidates entering the O(N²) matrices (by score; ≤ 0: none).
+        max_num (int): keep at most this many (≤ 0: all).
+
+    Returns:
+        tuple: boxes (K, 4) (voted if ``voting``), scores (K,), keep (K,) long indices into the
+        input, sorted by score descending.
+    """
+    if boxes.numel() == 0:
+        return boxes.new_zeros((0, 4)), scores.new_zeros(0), scores.new_zeros(0, dtype=torch.long)
+    order = scores.argsort(descending=True, stable=True)
+    if max_candidates > 0:
+        order = order[:max_candidates]
+    b, s, c = boxes[order], scores[order], idxs[order]
+    same = c[:, None] == c[None, :]
+    D = diou_matrix(b, beta)
+    # other classes: never suppress (−1 ≤ thr) and never vote
+    D = torch.where(same, D, D.new_full((), -1.0))
+    keep = cluster_nms_keep(D, iou_threshold)
+    if voting:
+        W = voting_weights(D, s, keep, vote_threshold, sigma, same)
+        out_boxes = (W @ b.float()) / W.sum(1, keepdim=True).clamp(min=1e-12)
+        out_boxes = out_boxes.to(boxes.dtype)
+    else:
+        out_boxes = b[keep]
+    out_scores, out_inds = s[keep], order[keep]
+    if max_num > 0:
+        out_boxes, out_scores, out_inds = out_boxes[:max_num], out_scores[:max_num], out_inds[:max_num]
+    return out_boxes, out_scores, out_inds
+
+
+NmsFn = Callable[[Tensor, Tensor, Tensor], tuple[Tensor, Tensor, Tensor]]
+
+
+def build_nms(cfg: dict | None) -> NmsFn:
+    """Build a class-aware horizontal NMS from a head's ``test_cfg['nms']``.
+
+    ``dict(type='nms', iou_threshold=0.6)`` → ``torchvision.ops.batched_nms``;
+    ``dict(type='voting_cluster_diounms', iou_threshold=0.6, [beta, vote_threshold, sigma,
+    max_candidates])`` → score-voting Cluster-DIoU-NMS; ``'cluster_diounms'`` → the same without
+    voting.
+
+    Returns:
+        callable: ``(boxes (N, 4), scores (N,), labels (N,)) -> (boxes (K, 4), scores (K,),
+        keep (K,))`` sorted by score descending.
+    """
+    cfg = dict(cfg or dict(type='nms', iou_threshold=0.6))
+    typ = cfg.pop('type', 'nms')
+    thr = cfg.pop('iou_threshold', 0.6)
+    if typ not in NMS_TYPES:
+        raise ValueError(f'nms type={typ!r}; expected one of {NMS_TYPES}')
+    if typ == 'nms':
+        cfg.pop('class_agnostic', None)
+        if cfg:
+            raise ValueError(f'unknown options {sorted(cfg)} for nms type {typ!r}')
+
+        def plain(boxes, scores, idxs):
+            keep = batched_nms(boxes.float(), scores.float(), idxs, thr)
+            return boxes[keep], scores[keep], keep
+        return plain
+    allowed = {'beta', 'vote_threshold', 'sigma', 'max_candidates', 'max_num'}
+    if set(cfg) - allowed:
+        raise ValueError(f'unknown options {sorted(set(cfg) - allowed)} for nms type {typ!r}; '
+                         f'valid: {sorted(allowed)}')
+    voting = typ == 'voting_cluster_diounms'
+
+    def cluster(boxes, scores, idxs):
+        return voting_cluster_diou_nms(boxes, scores, idxs, thr, voting=voting, **cfg)
+    return cluster
