@@ -1,2 +1,2 @@
-
+from .atss_assigner import AssignResult, ATSSAssigner, atss_candidates  # noqa: F401
 from .rotated_atss_assigner import RotatedATSSAssigner  # noqa: F401

@@ -1,1 +1,1 @@
-
+from .point_generator import MlvlPointGenerator  # noqa: F401
