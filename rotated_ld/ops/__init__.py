@@ -1,2 +1,2 @@
 
-from .voting_nms import build_nms, voting_cluster_diou_nms  # noqa: F401
+from .voting_nms import build_nms, cluster_diounms, voting_cluster_diou_nms, voting_cluster_diounms  # noqa: F401,E501

@@ -152,6 +152,25 @@ def voting_cluster_diou_nms(boxes: Tensor, scores: Tensor, idxs: Tensor,
     return out_boxes, out_scores, out_inds
 
 
+def voting_cluster_diounms(boxes: Tensor, scores: Tensor, idxs: Tensor,
+                           iou_threshold: float = 0.6, **kwargs) -> tuple[Tensor, Tensor]:
+    """``test_cfg.nms=dict(type='voting_cluster_diounms', iou_threshold=0.6)`` entry point.
+
+    Follows the heads' NMS contract (``rotated_ld.models.utils.nms``): returns ``dets`` (K, 5) =
+    voted boxes + score and ``keep`` (K,) input rows, sorted by score descending. ``kwargs``:
+    ``beta``, ``vote_threshold``, ``sigma``, ``max_candidates``, ``max_num``.
+    """
+    b, s, keep = voting_cluster_diou_nms(boxes, scores, idxs, iou_threshold, voting=True, **kwargs)
+    return torch.cat([b, s[:, None].to(b.dtype)], dim=1), keep
+
+
+def cluster_diounms(boxes: Tensor, scores: Tensor, idxs: Tensor,
+                    iou_threshold: float = 0.6, **kwargs) -> tuple[Tensor, Tensor]:
+    """``type='cluster_diounms'``: Cluster-DIoU-NMS without voting (same contract as above)."""
+    b, s, keep = voting_cluster_diou_nms(boxes, scores, idxs, iou_threshold, voting=False, **kwargs)
+    return torch.cat([b, s[:, None].to(b.dtype)], dim=1), keep
+
+
 NmsFn = Callable[[Tensor, Tensor, Tensor], tuple[Tensor, Tensor, Tensor]]
 
 

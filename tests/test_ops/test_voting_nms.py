@@ -108,3 +108,18 @@ def test_max_candidates_cap():
     _, _, keep = voting_cluster_diou_nms(boxes, scores, labels, 0.6, max_candidates=10)
     top10 = set(scores.argsort(descending=True)[:10].tolist())
     assert set(keep.tolist()) <= top10
+
+
+def test_selectable_from_head_test_cfg():
+    """``test_cfg.nms=dict(type='voting_cluster_diounms', ...)`` resolves through the heads' NMS hook."""
+    from rotated_ld.models.utils.nms import multiclass_nms
+
+    boxes, scores, labels = _random_set(60, 4)
+    b, s, lab, keep = multiclass_nms(boxes, scores, labels,
+                                     dict(type='voting_cluster_diounms', iou_threshold=0.6), 7)
+    ref_b, ref_s, ref_keep = voting_cluster_diou_nms(boxes, scores, labels, 0.6)
+    assert keep.tolist() == ref_keep[:7].tolist() and torch.equal(lab, labels[keep])
+    torch.testing.assert_close(b, ref_b[:7])
+    _, _, _, keep = multiclass_nms(boxes, scores, labels, dict(type='cluster_diounms',
+                                                               iou_threshold=0.6))
+    assert keep.tolist() == _greedy(boxes.tolist(), scores.tolist(), labels.tolist(), 0.6)
