@@ -1,0 +1,210 @@
+"""DOTA text formats used by evaluation: ``labelTxt`` ground truth and ``Task1_<class>.txt`` results.
+
+labelTxt (one object per line, parsed like DOTA_devkit's ``parse_gt``)::
+
+    imagesource:GoogleEarth          <- lines with fewer than 9 tokens are headers, skipped
+    gsd:0.146343590398
+    x1 y1 x2 y2 x3 y3 x4 y4 class [difficult]
+
+Task1 result file ``Task1_<class>.txt`` (one detection per line)::
+
+    image_id score x1 y1 x2 y2 x3 y3 x4 y4
+
+Every parsing error names ``file:line`` and the offending text.
+"""
+from __future__ import annotations
+
+import math
+import os
+import os.path as osp
+import zipfile
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ['DOTA_CLASS_SETS', 'resolve_classes', 'load_labeltxt', 'load_labeltxt_dir',
+           'load_task1_dir', 'write_task1', 'rbox2poly_np']
+
+
+def _class_sets() -> dict:
+    from rotated_ld.datasets.dota import DOTA_V1_0, DOTA_V1_5, DOTA_V2_0
+
+    return {'dota1.0': DOTA_V1_0, 'dota1.5': DOTA_V1_5, 'dota2.0': DOTA_V2_0}
+
+
+DOTA_CLASS_SETS = _class_sets()
+
+
+def resolve_classes(classes: str | Sequence[str]) -> tuple:
+    """``'dota1.0' | 'dota1.5' | 'dota2.0'`` (also ``'v1.0'`` ...) or an explicit sequence -> tuple."""
+    if isinstance(classes, str):
+        key = classes.lower().replace('v', 'dota') if classes.lower().startswith('v') else classes.lower()
+        if key not in DOTA_CLASS_SETS:
+            raise ValueError(f'classes={classes!r}; expected one of {sorted(DOTA_CLASS_SETS)} '
+                             'or a list of class names')
+        return tuple(DOTA_CLASS_SETS[key])
+    return tuple(classes)
+
+
+def rbox2poly_np(rboxes: np.ndarray) -> np.ndarray:
+    """``(K, 5)`` ``(cx, cy, w, h, t)`` radians -> ``(K, 8)`` corner polygons (numpy, float64).
+
+    Any angle version works: the polygon of a rectangle does not depend on how its angle is
+    normalised. Corner order: (+w/2, +h/2), (-w/2, +h/2), (-w/2, -h/2), (+w/2, -h/2) in the box frame.
+    """
+    r = np.asarray(rboxes, dtype=np.float64).reshape(-1, 5)
+    cx, cy, w, h, t = r.T
+    c, s = np.cos(t), np.sin(t)
+    wx, wy = w / 2 * c, w / 2 * s
+    hx, hy = -h / 2 * s, h / 2 * c
+    return np.stack([cx + wx + hx, cy + wy + hy, cx - wx + hx, cy - wy + hy,
+                     cx - wx - hx, cy - wy - hy, cx + wx - hx, cy + wy - hy], axis=1)
+
+
+def load_labeltxt(path: str, class_to_idx: Mapping[str, int], unknown: str = 'error') -> dict:
+    """Parse one DOTA labelTxt file into an annotation dict for :func:`eval_map`.
+
+    Args:
+        path: label file.
+        class_to_idx: class name -> label index.
+        unknown: ``'error'`` (default) or ``'skip'`` for objects of classes not in ``class_to_idx``.
+
+    Returns:
+        dict: ``bboxes (G, 8)``, ``labels (G,)``, ``bboxes_ignore``, ``labels_ignore`` (difficult),
+        and ``skipped`` (count of unknown-class objects when ``unknown='skip'``).
+    """
+    polys, labels, dpolys, dlabels, skipped = [], [], [], [], 0
+    with open(path, encoding='utf-8') as f:
+        for lineno, line in enumerate(f, 1):
+            tok = line.split()
+            if len(tok) < 9:
+                continue  # 'imagesource:', 'gsd:' headers and blank lines (as the devkit)
+            try:
+                coords = [float(v) for v in tok[:8]]
+                difficult = int(tok[9]) if len(tok) >= 10 else 0
+            except ValueError:
+                raise ValueError(f'{path}:{lineno}: malformed labelTxt row {line.strip()!r}; '
+                                 "expected 'x1 y1 ... x4 y4 class [difficult]'") from None
+            if not all(math.isfinite(v) for v in coords):
+                raise ValueError(f'{path}:{lineno}: non-finite coordinate in {line.strip()!r}')
+            name = tok[8]
+            if name not in class_to_idx:
+                if unknown == 'skip':
+                    skipped += 1
+                    continue
+                raise ValueError(f'{path}:{lineno}: class {name!r} is not in the class list '
+                                 f'({len(class_to_idx)} classes: {", ".join(class_to_idx)}); '
+                                 'pick the matching --classes / dataset version')
+            (dpolys if difficult else polys).append(coords)
+            (dlabels if difficult else labels).append(class_to_idx[name])
+    return dict(bboxes=np.asarray(polys, np.float64).reshape(-1, 8),
+                labels=np.asarray(labels, np.int64),
+                bboxes_ignore=np.asarray(dpolys, np.float64).reshape(-1, 8),
+                labels_ignore=np.asarray(dlabels, np.int64), skipped=skipped)
+
+
+def load_labeltxt_dir(gt_dir: str, classes: Sequence[str], images: Iterable[str] | None = None,
+                      unknown: str = 'error') -> dict:
+    """Load ``{image: annotation}`` for every ``*.txt`` in ``gt_dir`` (or only ``images``)."""
+    if not osp.isdir(gt_dir):
+        raise FileNotFoundError(f'ground-truth directory {gt_dir!r} does not exist')
+    c2i = {c: i for i, c in enumerate(classes)}
+    if images is None:
+        images = sorted(f[:-4] for f in os.listdir(gt_dir) if f.endswith('.txt'))
+        if not images:
+            raise FileNotFoundError(f'no *.txt label files in {gt_dir!r}')
+    out = {}
+    for img in images:
+        path = osp.join(gt_dir, f'{img}.txt')
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'no label file {path!r} for image {img!r}')
+        out[img] = load_labeltxt(path, c2i, unknown)
+    return out
+
+
+def load_task1_dir(det_dir: str, classes: Sequence[str], images: Iterable[str]) -> dict:
+    """Read ``Task1_<class>.txt`` files into ``{image: dict(bboxes (K, 8), scores, labels)}``.
+
+    Raises ``ValueError`` naming ``file:line`` for: a file of a class not in ``classes``, a row
+    that is not ``image score x1 ... y4``, a NaN/inf score or coordinate, an unknown image.
+    A missing class file means no detections of that class.
+    """
+    if not osp.isdir(det_dir):
+        raise FileNotFoundError(f'detection directory {det_dir!r} does not exist')
+    images = set(images)
+    c2i = {c: i for i, c in enumerate(classes)}
+    files = sorted(f for f in os.listdir(det_dir) if f.startswith('Task1_') and f.endswith('.txt'))
+    if not files:
+        raise FileNotFoundError(f'no Task1_<class>.txt files in {det_dir!r}')
+    per_img: dict = {}
+    for fname in files:
+        cls = fname[len('Task1_'):-len('.txt')]
+        path = osp.join(det_dir, fname)
+        if cls not in c2i:
+            raise ValueError(f'{path}: class {cls!r} is not in the class list ({", ".join(classes)}); '
+                             'pick the matching --classes')
+        label = c2i[cls]
+        with open(path, encoding='utf-8') as f:
+            for lineno, line in enumerate(f, 1):
+                tok = line.split()
+                if not tok:
+                    continue
+                if len(tok) != 10:
+                    raise ValueError(f'{path}:{lineno}: malformed row {line.strip()!r}: {len(tok)} '
+                                     "fields, expected 10 ('image score x1 y1 x2 y2 x3 y3 x4 y4')")
+                try:
+                    vals = [float(v) for v in tok[1:]]
+                except ValueError:
+                    raise ValueError(f'{path}:{lineno}: malformed row {line.strip()!r}: '
+                                     'score and coordinates must be numbers') from None
+                if not math.isfinite(vals[0]):
+                    raise ValueError(f'{path}:{lineno}: score is {tok[1]!r} in {line.strip()!r}')
+                if not all(math.isfinite(v) for v in vals[1:]):
+                    raise ValueError(f'{path}:{lineno}: non-finite coordinate in {line.strip()!r}')
+                if tok[0] not in images:
+                    raise ValueError(f'{path}:{lineno}: image {tok[0]!r} has no ground-truth label file '
+                                     f'({len(images)} images known)')
+                per_img.setdefault(tok[0], ([], [], []))
+                rows = per_img[tok[0]]
+                rows[0].append(vals[1:])
+                rows[1].append(vals[0])
+                rows[2].append(label)
+    return {img: dict(bboxes=np.asarray(b, np.float64).reshape(-1, 8), scores=np.asarray(s, np.float64),
+                      labels=np.asarray(lab, np.int64)) for img, (b, s, lab) in per_img.items()}
+
+
+def write_task1(results: Mapping[str, dict], classes: Sequence[str], out_dir: str,
+                zip_name: str | None = None) -> list:
+    """Write ``Task1_<class>.txt`` for every class (empty files included) and optionally a zip.
+
+    Args:
+        results: ``{image: dict(bboxes (K, 8) polygons or (K, 5) rboxes, scores, labels)}``.
+        classes: class names (label order).
+        out_dir: folder for the txt files (created).
+        zip_name: file name of a zip with the txt files at its root, written into ``out_dir``.
+
+    Returns:
+        list[str]: the written paths (txt files, then the zip).
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    lines: list = [[] for _ in classes]
+    for img, res in results.items():
+        boxes = np.asarray(res['bboxes'], np.float64)
+        polys = rbox2poly_np(boxes) if boxes.shape[-1] == 5 else boxes.reshape(-1, 8)
+        scores = np.asarray(res['scores'], np.float64).reshape(-1)
+        labels = np.asarray(res['labels'], np.int64).reshape(-1)
+        for p, s, lab in zip(polys, scores, labels):
+            lines[lab].append(f'{img} {s:.6f} ' + ' '.join(f'{v:.2f}' for v in p) + '\n')
+    paths = []
+    for cls, rows in zip(classes, lines):
+        path = osp.join(out_dir, f'Task1_{cls}.txt')
+        with open(path, 'w', encoding='utf-8') as f:
+            f.writelines(rows)
+        paths.append(path)
+    if zip_name:
+        zpath = osp.join(out_dir, zip_name)
+        with zipfile.ZipFile(zpath, 'w', zipfile.ZIP_DEFLATED) as z:
+            for p in paths:
+                z.write(p, arcname=osp.basename(p))
+        paths.append(zpath)
+    return paths

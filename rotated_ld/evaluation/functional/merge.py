@@ -1,0 +1,159 @@
+"""Merge detections of split patches back onto their full DOTA scenes.
+
+Same steps as DOTA_devkit's ``ResultMerge_multi_process.py`` (``mergebypoly``):
+
+1. parse each patch name ``{image}__{size-or-rate}__{x}___{y}`` with
+   :func:`rotated_ld.datasets.dota_patch_name.parse_patch_name`;
+2. full-image box = ``(patch box + (x, y)) / rate`` (rotated box: centre shifted then scaled,
+   ``w, h`` scaled, angle unchanged; polygon: every vertex);
+3. per full image and per class, rotated NMS: a box is suppressed when its IoU with a kept,
+   higher-scoring box is ``> iou_thr`` (devkit: ``0.1``).
+
+Used by :class:`~rotated_ld.evaluation.DOTAMetric` (``merge_patches=True``) and reusable by
+sliding-window inference (:func:`merge_results` works on any list of windows).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .dota_io import rbox2poly_np
+from .iou import poly_bounds, poly_iou_pairs
+
+__all__ = ['merge_results', 'nms_polygons', 'MergeStats']
+
+
+class MergeStats(dict):
+    """Counts of a merge: ``patches``, ``images``, ``dets_in``, ``dets_out``, ``suppressed``."""
+
+    def __str__(self) -> str:
+        return (f"merged {self['dets_in']} detections of {self['patches']} patches into "
+                f"{self['images']} images: kept {self['dets_out']}, suppressed {self['suppressed']}")
+
+
+def nms_polygons(polys: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_thr: float) -> np.ndarray:
+    """Greedy NMS of quadrilaterals ``(K, 8)`` within groups; returns kept indices (score order).
+
+    numpy fallback used when ``rotated_ld.ops.batched_nms_rotated`` is unavailable or the input
+    is polygons. Suppresses IoU ``> iou_thr`` (devkit ``py_cpu_nms_poly``).
+    """
+    polys = np.asarray(polys, np.float64).reshape(-1, 8)
+    scores = np.asarray(scores, np.float64).reshape(-1)
+    groups = np.asarray(groups).reshape(-1)
+    order = np.lexsort((-scores, groups))
+    g_sorted = groups[order]
+    bounds = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1], True])
+    keep = []
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        idx = order[s:e]
+        n = len(idx)
+        if n == 1:
+            keep.append(idx)
+            continue
+        # IoU matrix of the group from the pairs whose horizontal bounds overlap
+        b = poly_bounds(polys[idx])
+        ii, jj = np.triu_indices(n, 1)
+        ov = ((np.minimum(b[ii, 2], b[jj, 2]) >= np.maximum(b[ii, 0], b[jj, 0]))
+              & (np.minimum(b[ii, 3], b[jj, 3]) >= np.maximum(b[ii, 1], b[jj, 1])))
+        ii, jj = ii[ov], jj[ov]
+        iou = poly_iou_pairs(polys[idx[ii]], polys[idx[jj]])
+        hit = iou > iou_thr
+        ii, jj = ii[hit], jj[hit]
+        removed = np.zeros(n, bool)
+        # i < j always: walk in score order, a kept i removes its overlapping later j
+        starts = np.searchsorted(ii, np.arange(n), 'left')
+        ends = np.searchsorted(ii, np.arange(n), 'right')
+        for i in range(n):
+            if not removed[i] and ends[i] > starts[i]:
+                removed[jj[starts[i]:ends[i]]] = True
+        keep.append(idx[~removed])
+    return np.concatenate(keep) if keep else np.zeros(0, np.int64)
+
+
+def _nms_rboxes(rboxes: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_thr: float) -> np.ndarray:
+    try:
+        import torch
+
+        from rotated_ld.ops import batched_nms_rotated
+    except ImportError:
+        return nms_polygons(rbox2poly_np(rboxes), scores, groups, iou_thr)
+    keep = batched_nms_rotated(torch.from_numpy(np.ascontiguousarray(rboxes, np.float64)),
+                               torch.from_numpy(np.ascontiguousarray(scores, np.float64)),
+                               torch.from_numpy(np.ascontiguousarray(groups, np.int64)), float(iou_thr))
+    return keep.cpu().numpy().astype(np.int64)
+
+
+def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: float = 0.1,
+                  nms: bool = True) -> tuple[dict, MergeStats]:
+    """Map patch detections to full images and run per-class rotated NMS.
+
+    Args:
+        patch_names: one name per patch (file stems or paths; see module docstring).
+        results: one dict per patch: ``bboxes`` ``(K, 5)`` rboxes (radians, any angle version)
+            or ``(K, 8)`` polygons, in patch pixels; ``scores`` ``(K,)``; ``labels`` ``(K,)``.
+        iou_thr: NMS IoU threshold (devkit 0.1).
+        nms: False only translates/scales (then ``suppressed == 0``).
+
+    Returns:
+        tuple: ``{image: dict(bboxes, scores, labels)}`` for every image that had at least one
+        patch (possibly with zero detections), in full-image pixels, sorted by score per image;
+        and :class:`MergeStats` with ``dets_in == dets_out + suppressed``.
+    """
+    from rotated_ld.datasets.dota_patch_name import parse_patch_name
+
+    if len(patch_names) != len(results):
+        raise ValueError(f'{len(patch_names)} patch names for {len(results)} results')
+    images: dict = {}
+    parts_b, parts_s, parts_l, parts_i = [], [], [], []
+    dim = None
+    for name, res in zip(patch_names, results):
+        image, x, y, rate = parse_patch_name(name)
+        img_idx = images.setdefault(image, len(images))
+        b = np.asarray(res['bboxes'], np.float64)
+        if b.size == 0:
+            continue
+        d = b.shape[-1]
+        if d not in (5, 8):
+            raise ValueError(f'{name}: boxes of shape {b.shape}; expected (K, 5) rboxes or (K, 8) polygons')
+        if dim is not None and d != dim:
+            raise ValueError(f'{name}: mixed box layouts ({dim} and {d} values per box)')
+        dim = d
+        b = b.reshape(-1, d).copy()
+        if d == 5:
+            b[:, 0] = (b[:, 0] + x) / rate
+            b[:, 1] = (b[:, 1] + y) / rate
+            b[:, 2:4] /= rate
+        else:
+            b[:, 0::2] = (b[:, 0::2] + x) / rate
+            b[:, 1::2] = (b[:, 1::2] + y) / rate
+        parts_b.append(b)
+        parts_s.append(np.asarray(res['scores'], np.float64).reshape(-1))
+        parts_l.append(np.asarray(res['labels'], np.int64).reshape(-1))
+        parts_i.append(np.full(len(b), img_idx, np.int64))
+    dim = dim or 5
+    boxes = np.concatenate(parts_b) if parts_b else np.zeros((0, dim))
+    scores = np.concatenate(parts_s) if parts_s else np.zeros(0)
+    labels = np.concatenate(parts_l) if parts_l else np.zeros(0, np.int64)
+    img_ids = np.concatenate(parts_i) if parts_i else np.zeros(0, np.int64)
+    if not (len(boxes) == len(scores) == len(labels)):
+        raise ValueError('bboxes, scores and labels differ in length')
+    n_in = len(boxes)
+    if nms and n_in:
+        groups = img_ids * (int(labels.max()) + 1) + labels
+        keep = _nms_rboxes(boxes, scores, groups, iou_thr) if dim == 5 else \
+            nms_polygons(boxes, scores, groups, iou_thr)
+    else:
+        keep = np.arange(n_in)
+    # order the kept boxes by image, then score (desc)
+    keep = keep[np.lexsort((-scores[keep], img_ids[keep]))]
+    k_img = img_ids[keep]
+    out = {}
+    names = list(images)
+    splits = np.searchsorted(k_img, np.arange(len(names) + 1))
+    for i, image in enumerate(names):
+        sel = keep[splits[i]:splits[i + 1]]
+        out[image] = dict(bboxes=boxes[sel], scores=scores[sel], labels=labels[sel])
+    stats = MergeStats(patches=len(patch_names), images=len(names), dets_in=n_in,
+                       dets_out=len(keep), suppressed=n_in - len(keep))
+    return out, stats
