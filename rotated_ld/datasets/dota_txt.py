@@ -1,0 +1,138 @@
+"""Reading and writing DOTA ``labelTxt`` files.
+
+Format: optional header lines ``imagesource:GoogleEarth`` and ``gsd:0.146``, then one object per
+line: ``x1 y1 x2 y2 x3 y3 x4 y4 class difficulty`` (the difficulty may be missing, read as 0 like
+mmrotate does). Coordinates are pixels of the image the file belongs to.
+
+Malformed lines raise :class:`DOTAFormatError` naming ``file:line``, the kind of problem and the
+offending text. With ``strict=False`` they are skipped instead and counted per kind in the
+returned ``skipped`` Counter — never dropped silently. Kinds:
+
+* ``field_count``   not 9 or 10 whitespace-separated fields
+* ``non_numeric``   a coordinate (or the difficulty) that is not a finite number
+* ``unknown_class`` a class outside the given class list
+* ``degenerate``    polygon area below ``min_area`` (repeated / collinear vertices)
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MALFORMED_KINDS = ('field_count', 'non_numeric', 'unknown_class', 'degenerate')
+
+
+class DOTAFormatError(ValueError):
+    """A malformed DOTA annotation line; the message starts with ``file:line``."""
+
+    def __init__(self, path: str, lineno: int, kind: str, reason: str, text: str):
+        self.path, self.lineno, self.kind, self.text = path, lineno, kind, text
+        super().__init__(f'{path}:{lineno}: {kind}: {reason}; line: {text!r}')
+
+
+@dataclass
+class DOTAAnnotation:
+    """Objects of one labelTxt file.
+
+    Attributes:
+        polys (ndarray): (N, 8) float64 ``x1 y1 ... x4 y4`` in pixels.
+        labels (list[str]): N class names.
+        difficulties (ndarray): (N,) int64.
+        gsd (float | None), imagesource (str | None): header values.
+        skipped (Counter): malformed lines skipped per kind (``strict=False`` only).
+    """
+    polys: np.ndarray
+    labels: list
+    difficulties: np.ndarray
+    gsd: float | None = None
+    imagesource: str | None = None
+    skipped: Counter = field(default_factory=Counter)
+
+
+def polygon_area(poly) -> float:
+    """Absolute shoelace area of an (8,) polygon."""
+    x, y = poly[0::2], poly[1::2]
+    return 0.5 * abs(sum(x[i] * y[(i + 1) % 4] - x[(i + 1) % 4] * y[i] for i in range(4)))
+
+
+def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float = 1e-3,
+                   text: str | None = None) -> DOTAAnnotation:
+    """Parse a DOTA labelTxt file (see module docstring).
+
+    Args:
+        path (str): file path (also used in error messages).
+        classes (Sequence[str] | None): allowed class names; None accepts any name.
+        strict (bool): raise on malformed lines (default) or skip and count them.
+        min_area (float): polygons with a smaller area (px²) are ``degenerate``.
+        text (str | None): file content, when already read.
+    """
+    if text is None:
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+    allowed = None if classes is None else set(classes)
+    polys, labels, diffs = [], [], []
+    gsd = imagesource = None
+    skipped: Counter = Counter()
+
+    def bad(lineno, kind, reason, line):
+        if strict:
+            raise DOTAFormatError(path, lineno, kind, reason, line)
+        skipped[kind] += 1
+
+    for lineno, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not s:
+            continue
+        low = s.lower()
+        if low.startswith('imagesource:'):
+            imagesource = s.split(':', 1)[1].strip()
+            continue
+        if low.startswith('gsd:'):
+            try:
+                gsd = float(s.split(':', 1)[1])
+                gsd = gsd if math.isfinite(gsd) else None
+            except ValueError:  # 'gsd:null' occurs in the official files
+                gsd = None
+            continue
+        items = s.split()
+        if len(items) not in (9, 10):
+            bad(lineno, 'field_count', f'expected 9 or 10 fields (8 coordinates, class, difficulty), '
+                f'got {len(items)}', line)
+            continue
+        try:
+            coords = [float(v) for v in items[:8]]
+            if not all(math.isfinite(v) for v in coords):
+                raise ValueError
+        except ValueError:
+            bad(lineno, 'non_numeric', 'coordinates must be finite numbers', line)
+            continue
+        try:
+            diff = int(items[9]) if len(items) == 10 else 0
+        except ValueError:
+            bad(lineno, 'non_numeric', f'difficulty {items[9]!r} is not an integer', line)
+            continue
+        name = items[8]
+        if allowed is not None and name not in allowed:
+            bad(lineno, 'unknown_class', f'class {name!r} is not one of the {len(allowed)} dataset classes', line)
+            continue
+        if polygon_area(coords) < min_area:
+            bad(lineno, 'degenerate', f'polygon area {polygon_area(coords):.3g} px² < {min_area:g}', line)
+            continue
+        polys.append(coords)
+        labels.append(name)
+        diffs.append(diff)
+    return DOTAAnnotation(
+        polys=np.asarray(polys, np.float64).reshape(-1, 8), labels=labels,
+        difficulties=np.asarray(diffs, np.int64), gsd=gsd, imagesource=imagesource, skipped=skipped)
+
+
+def format_coord(v: float) -> str:
+    """Shortest text of a coordinate rounded to 1e-6 px (``'123.0'``, ``'-7.25'``)."""
+    r = round(float(v), 6)
+    return repr(r + 0.0)  # + 0.0 turns -0.0 into 0.0
+
+
+def format_dota_line(poly, label: str, difficulty: int) -> str:
+    return ' '.join(format_coord(v) for v in poly) + f' {label} {int(difficulty)}'

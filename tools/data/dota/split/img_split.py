@@ -1,0 +1,83 @@
+"""Split large DOTA scenes into patches: same flags, json configs and output as mmrotate 1.x.
+
+Output: ``SAVE_DIR/images/{image}__{size}__{x}___{y}.png`` and ``SAVE_DIR/annfiles/{same}.txt``.
+A json given by ``--base-json`` sets the defaults (keys = flag names with ``_``); flags given on
+the command line override it. Re-running skips finished images. Logic and behaviour notes:
+:mod:`rotated_ld.datasets.split.img_split`.
+
+Examples:
+    python tools/data/dota/split/img_split.py --base-json tools/data/dota/split/split_configs/ss_trainval.json
+    python tools/data/dota/split/img_split.py --base-json tools/data/dota/split/split_configs/ms_test.json
+    python tools/data/dota/split/img_split.py --img-dirs data/syn/train/images \\
+        --ann-dirs data/syn/train/labelTxt --sizes 512 --gaps 200 --save-dir data/syn_split/train --nproc 2
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..', '..')))
+
+from rotated_ld.datasets.split import SplitConfig, split_dataset  # noqa: E402
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--base-json', type=str, default=None, help='json config file for split images')
+    p.add_argument('--nproc', type=int, default=10, help='the procession number')
+    p.add_argument('--img-dirs', nargs='+', type=str, default=None, help='images dirs, must give a value')
+    p.add_argument('--ann-dirs', nargs='+', type=str, default=None,
+                   help='annotations dirs, optional (none: image-only mode)')
+    p.add_argument('--sizes', nargs='+', type=int, default=[1024], help='the sizes of sliding windows')
+    p.add_argument('--gaps', nargs='+', type=int, default=[200], help='the overlaps of sliding windows')
+    p.add_argument('--rates', nargs='+', type=float, default=[1.0],
+                   help='same as DOTA devkit rate, but only changes the window size (see --rescale)')
+    p.add_argument('--img-rate-thr', type=float, default=0.6, help='the minimal rate of image in window')
+    p.add_argument('--iof-thr', type=float, default=0.7, help='the minimal iof between an object and a window')
+    p.add_argument('--no-padding', action='store_true', help='do not pad patches to the regular size')
+    p.add_argument('--padding-value', nargs='+', type=int, default=[104, 116, 124],
+                   help='padding value, 1 or channel number')
+    p.add_argument('--save-dir', type=str, default='.', help='to save split images and annfiles')
+    p.add_argument('--save-ext', type=str, default='.png', help='the extension of saving images')
+    p.add_argument('--rescale', action='store_true',
+                   help='DOTA_devkit style multi-scale: resize the image by each rate and cut --sizes '
+                        'windows; patch names carry the rate (P0000__0.5__0___0)')
+    p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    return p
+
+
+def parse_args(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.base_json is not None:
+        with open(args.base_json) as f:
+            prior = json.load(f)
+        known = {a.dest for a in parser._actions}
+        unknown = sorted(set(prior) - known)
+        if unknown:
+            parser.error(f'{args.base_json}: unknown keys {unknown}; valid: {sorted(known - {"help"})}')
+        for action in parser._actions:
+            if action.dest in prior:
+                action.default = prior[action.dest]
+        args = parser.parse_args(argv)  # command-line flags override the json
+    if not args.img_dirs:
+        parser.error('--img-dirs (or img_dirs in --base-json) must be given')
+    if args.ann_dirs is not None and len(args.ann_dirs) != len(args.img_dirs):
+        parser.error(f'--ann-dirs has {len(args.ann_dirs)} entries, --img-dirs {len(args.img_dirs)}')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    print(f'img_split: img_dirs={args.img_dirs} ann_dirs={args.ann_dirs} sizes={args.sizes} gaps={args.gaps} '
+          f'rates={args.rates} -> {args.save_dir}')
+    cfg = SplitConfig(sizes=args.sizes, gaps=args.gaps, rates=args.rates, img_rate_thr=args.img_rate_thr,
+                      iof_thr=args.iof_thr, no_padding=args.no_padding, padding_value=args.padding_value,
+                      save_ext=args.save_ext, rescale=args.rescale)
+    stats = split_dataset(args.img_dirs, args.save_dir, args.ann_dirs, cfg, nproc=args.nproc,
+                          progress=not args.no_progress)
+    return stats
+
+
+if __name__ == '__main__':
+    main()
