@@ -1,1 +1,3 @@
-
+"""Dense heads (other helpers append their imports below)."""
+from .base_dense_head import BaseDenseHead  # noqa: F401
+from .gfl_head import FlatOutputs, GFLHead, Targets  # noqa: F401

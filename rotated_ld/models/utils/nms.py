@@ -1,18 +1,15 @@
 """Pluggable class-aware NMS used by the heads' ``predict_by_feat``.
 
-``test_cfg.nms = dict(type=NAME, iou_threshold=..., **kw)`` selects the function. The lookup order:
-1. functions registered here with :func:`register_nms` (built-in ``'nms'`` = torchvision
-   ``batched_nms``);
-2. a callable attribute ``NAME`` of :mod:`rotated_ld.ops` (e.g. ``voting_cluster_diounms`` from
-   ``rotated_ld/ops/voting_nms.py``, exported by ``rotated_ld/ops/__init__.py``);
-3. ``FUNCTIONS`` registry of ``rotated_ld.registry``.
+``test_cfg.nms = dict(type=NAME, iou_threshold=..., **kw)`` selects the implementation:
 
-Contract of an NMS function::
+1. ``'nms'`` (and anything added with :func:`register_nms`): registered here; ``'nms'`` is torchvision
+   ``batched_nms`` (greedy, per class).
+2. otherwise ``rotated_ld.ops.build_nms(cfg)`` (``rotated_ld/ops/voting_nms.py``: ``'cluster_diounms'``,
+   ``'voting_cluster_diounms'``), which returns ``fn(boxes, scores, idxs) -> (boxes, scores, keep)``.
 
-    fn(boxes (N, 4) xyxy, scores (N,), idxs (N,) long class ids, **kwargs) -> (dets, keep)
-       dets (K, 5) = refined boxes + score, sorted by score desc; keep (K,) long rows of the input
-
-A function may also return just ``keep``; then ``dets = cat(boxes[keep], scores[keep])``.
+A function registered with :func:`register_nms` has the signature
+``fn(boxes (N, 4) xyxy, scores (N,), idxs (N,) long, **kwargs) -> (boxes (K, 4), scores (K,), keep (K,))``
+sorted by score descending (boxes may be refined, e.g. by voting).
 """
 from __future__ import annotations
 
@@ -36,28 +33,25 @@ def register_nms(name: str) -> Callable:
 
 @register_nms('nms')
 def torchvision_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float = 0.5,
-                    class_agnostic: bool = False) -> tuple[Tensor, Tensor]:
-    """Greedy per-class NMS (torchvision ``batched_nms``); returns ``(dets (K, 5), keep (K,))``."""
+                    class_agnostic: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """Greedy per-class NMS (torchvision ``batched_nms``) → ``(boxes, scores, keep)``."""
     if class_agnostic:
         idxs = torch.zeros_like(idxs)
     keep = _tv_batched_nms(boxes.float(), scores.float(), idxs, iou_threshold)
-    return torch.cat([boxes[keep], scores[keep, None]], dim=1), keep
+    return boxes[keep], scores[keep], keep
 
 
-def get_nms(name: str) -> Callable:
-    """Resolve an NMS type name (see module docstring); raises KeyError naming what exists."""
+def get_nms(nms_cfg: dict) -> Callable:
+    """Resolve ``nms_cfg`` to ``fn(boxes, scores, idxs) -> (boxes, scores, keep)``."""
+    cfg = dict(nms_cfg)
+    name = cfg.pop('type', 'nms')
     if name in _NMS:
-        return _NMS[name]
+        fn = _NMS[name]
+        return lambda boxes, scores, idxs: fn(boxes, scores, idxs, **cfg)
     ops = importlib.import_module('rotated_ld.ops')
-    fn = getattr(ops, name, None)
-    if callable(fn):
-        return fn
-    from rotated_ld.registry import FUNCTIONS
-    fn = FUNCTIONS.get(name)
-    if fn is not None:
-        return fn
-    raise KeyError(f'unknown nms type {name!r}; registered: {sorted(_NMS)}, or a callable in '
-                   f'rotated_ld.ops / the FUNCTIONS registry')
+    if hasattr(ops, 'build_nms'):
+        return ops.build_nms(dict(nms_cfg))
+    raise KeyError(f'unknown nms type {name!r}; registered here: {sorted(_NMS)}')
 
 
 def multiclass_nms(boxes: Tensor, scores: Tensor, labels: Tensor, nms_cfg: dict,
@@ -72,17 +66,10 @@ def multiclass_nms(boxes: Tensor, scores: Tensor, labels: Tensor, nms_cfg: dict,
     Returns:
         boxes (K, 4), scores (K,), labels (K,), keep (K,) input rows; sorted by score desc.
     """
-    cfg = dict(nms_cfg)
-    fn = get_nms(cfg.pop('type', 'nms'))
+    fn = get_nms(nms_cfg)  # resolved first so a typo fails even on empty inputs
     if boxes.numel() == 0:
-        keep = boxes.new_zeros((0,), dtype=torch.long)
-        return boxes, scores, labels, keep
-    out = fn(boxes, scores, labels, **cfg)
-    if isinstance(out, Tensor):
-        keep = out
-        dets = torch.cat([boxes[keep], scores[keep, None]], dim=1)
-    else:
-        dets, keep = out[0], out[1]
+        return boxes, scores, labels, boxes.new_zeros((0,), dtype=torch.long)
+    out_boxes, out_scores, keep = fn(boxes, scores, labels)
     if max_per_img > 0:
-        dets, keep = dets[:max_per_img], keep[:max_per_img]
-    return dets[:, :-1], dets[:, -1], labels[keep], keep
+        out_boxes, out_scores, keep = out_boxes[:max_per_img], out_scores[:max_per_img], keep[:max_per_img]
+    return out_boxes, out_scores, labels[keep], keep
