@@ -1,4 +1,32 @@
-"""DOTA class lists (official order)."""
+"""DOTA class lists (official order) and :class:`DOTADataset` (mmrotate 1.x compatible).
+
+A DOTA split folder holds ``images/`` and one labelTxt per image (``annfiles/`` after the
+split tool, ``labelTxt/`` for full scenes). ``ann_file`` is that label folder; ``ann_file=''``
+(or ``None``) lists the images only (unlabelled test sets). Each data_info is::
+
+    dict(img_id='P0000__1024__0___0', file_name='P0000__1024__0___0.png', img_path=...,
+         instances=[dict(bbox=[x1, y1, ..., x4, y4], bbox_label=int, ignore_flag=0|1), ...])
+
+``bbox`` is the 8-coordinate polygon in pixels; the pipeline turns it into an rbox of the
+configured angle version (``LoadAnnotations(box_type='qbox')`` + ``ConvertBoxType``).
+``ignore_flag`` is 1 when ``difficulty > diff_thr`` (DOTA: 1 = difficult, 2 = truncated by the
+split). Malformed label lines raise :class:`~rotated_ld.datasets.dota_txt.DOTAFormatError`
+with ``file:line`` unless ``lenient=True``, which skips and counts them; the counts (and the
+numbers of images, objects and ignored objects) are logged after loading.
+"""
+from __future__ import annotations
+
+import glob
+import logging
+import os.path as osp
+from collections import Counter
+
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from ..registry import DATASETS
+from .dota_txt import MALFORMED_KINDS, parse_dota_txt
+
 DOTA_V1_0 = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
              'large-vehicle', 'ship', 'tennis-court', 'basketball-court', 'storage-tank',
              'soccer-ball-field', 'roundabout', 'harbor', 'swimming-pool', 'helicopter')
@@ -11,3 +39,115 @@ DOTA_PALETTE = [(165, 42, 42), (189, 183, 107), (0, 255, 0), (255, 0, 0), (138, 
                 (220, 20, 60), (119, 11, 32), (0, 0, 142)]
 
 DOTA_CLASSES = {'v1.0': DOTA_V1_0, 'v1.5': DOTA_V1_5, 'v2.0': DOTA_V2_0}
+
+
+def make_palette(n: int, base=DOTA_PALETTE) -> list[tuple[int, int, int]]:
+    """``n`` RGB colours: ``base`` first, then deterministic well-spread hues."""
+    import colorsys
+
+    out = list(base[:n])
+    for i in range(len(out), n):
+        r, g, b = colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.75, 0.95)
+        out.append((int(r * 255), int(g * 255), int(b * 255)))
+    return out
+
+
+@DATASETS.register_module()
+class DOTADataset(BaseDataset):
+    """DOTA v1.0 / v1.5 / v2.0 (or any class list) from a folder of DOTA labelTxt files.
+
+    Args:
+        version (str): ``'v1.0'`` (15 classes), ``'v1.5'`` (+container-crane) or ``'v2.0'``
+            (+airport, helipad); ignored when ``metainfo`` gives ``classes``.
+        diff_thr (int): objects with ``difficulty > diff_thr`` get ``ignore_flag=1``. Default
+            100 (nothing ignored) as mmrotate; use 0 to ignore difficult (1) and split-truncated
+            (2) objects in evaluation.
+        img_suffix (str): image extension, ``'png'`` (also ``'jpg'``, ``'tif'``, ``'bmp'``).
+        lenient (bool): skip and count malformed label lines instead of raising.
+        min_area (float): polygons smaller than this (px²) are malformed (``degenerate``).
+        **kwargs: :class:`mmengine.dataset.BaseDataset` arguments (``ann_file``, ``data_root``,
+            ``data_prefix=dict(img_path='images/')``, ``filter_cfg=dict(filter_empty_gt=True)``,
+            ``pipeline``, ``test_mode``, ``lazy_init``, ``metainfo``, ...).
+
+    Example:
+        >>> ds = DOTADataset(data_root='data/split_ss_dota/train/', ann_file='annfiles/',
+        ...                  data_prefix=dict(img_path='images/'), lazy_init=True)  # doctest: +SKIP
+    """
+
+    METAINFO = dict(classes=DOTA_V1_0, palette=DOTA_PALETTE[:15])
+
+    def __init__(self, *args, version: str = 'v1.0', diff_thr: int = 100, img_suffix: str = 'png',
+                 lenient: bool = False, min_area: float = 1e-3, metainfo: dict | None = None, **kwargs):
+        if version not in DOTA_CLASSES:
+            raise ValueError(f'version={version!r}; expected one of {tuple(DOTA_CLASSES)}')
+        metainfo = dict(metainfo or {})
+        if 'classes' not in metainfo:
+            metainfo['classes'] = DOTA_CLASSES[version]
+        metainfo['classes'] = tuple(metainfo['classes'])
+        metainfo.setdefault('palette', make_palette(len(metainfo['classes'])))
+        self.version = version
+        self.diff_thr = diff_thr
+        self.img_suffix = img_suffix.lstrip('.')
+        self.lenient = lenient
+        self.min_area = min_area
+        self.skipped_lines: Counter = Counter()
+        super().__init__(*args, metainfo=metainfo, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        """Read every labelTxt of ``ann_file`` (or list images when ``ann_file`` is empty)."""
+        classes = self.metainfo['classes']
+        cls_map = {c: i for i, c in enumerate(classes)}
+        img_dir = self.data_prefix.get('img_path', self.data_prefix.get('img', ''))
+        data_list = []
+        if not self.ann_file or self.ann_file == self.data_root:
+            paths = sorted(glob.glob(osp.join(img_dir, f'*.{self.img_suffix}')))
+            if not paths:
+                raise FileNotFoundError(f'no *.{self.img_suffix} images in {img_dir!r}')
+            for p in paths:
+                name = osp.basename(p)
+                data_list.append(dict(img_id=osp.splitext(name)[0], file_name=name, img_path=p,
+                                      instances=[]))
+            self._log(f'{len(data_list)} images without annotations from {img_dir}')
+            return data_list
+        txt_files = sorted(glob.glob(osp.join(self.ann_file, '*.txt')))
+        if not txt_files:
+            raise FileNotFoundError(f'no .txt annotation files in {self.ann_file!r}')
+        self.skipped_lines = Counter()
+        n_obj = n_ign = 0
+        for txt in txt_files:
+            img_id = osp.splitext(osp.basename(txt))[0]
+            ann = parse_dota_txt(txt, classes=classes, strict=not self.lenient, min_area=self.min_area)
+            self.skipped_lines.update(ann.skipped)
+            instances = []
+            for poly, name, diff in zip(ann.polys.tolist(), ann.labels, ann.difficulties.tolist()):
+                ignore = int(diff > self.diff_thr)
+                instances.append(dict(bbox=poly, bbox_label=cls_map[name], ignore_flag=ignore))
+                n_ign += ignore
+            n_obj += len(instances)
+            name = f'{img_id}.{self.img_suffix}'
+            data_list.append(dict(img_id=img_id, file_name=name, img_path=osp.join(img_dir, name),
+                                  instances=instances, gsd=ann.gsd))
+        msg = (f'{len(data_list)} images, {n_obj} objects ({n_ign} ignored: difficulty > {self.diff_thr}) '
+               f'from {self.ann_file}')
+        if self.lenient:
+            total = sum(self.skipped_lines.values())
+            kinds = ', '.join(f'{k}: {self.skipped_lines[k]}' for k in MALFORMED_KINDS)
+            msg += f'; lenient: skipped {total} malformed lines ({kinds})'
+        self._log(msg, logging.WARNING if sum(self.skipped_lines.values()) else logging.INFO)
+        return data_list
+
+    def _log(self, msg: str, level=logging.INFO) -> None:
+        print_log(f'{type(self).__name__}: {msg}', logger='current', level=level)
+
+    def filter_data(self) -> list[dict]:
+        """Drop images without objects when ``filter_cfg.filter_empty_gt`` (train); keep all in test mode."""
+        if self.test_mode or not self.filter_cfg or not self.filter_cfg.get('filter_empty_gt', False):
+            return self.data_list
+        kept = [d for d in self.data_list if len(d['instances']) > 0]
+        if len(kept) < len(self.data_list):
+            self._log(f'filter_empty_gt dropped {len(self.data_list) - len(kept)} images without objects')
+        return kept
+
+    def get_cat_ids(self, idx: int) -> list[int]:
+        """Class ids of the objects of image ``idx``."""
+        return [inst['bbox_label'] for inst in self.get_data_info(idx)['instances']]

@@ -1,0 +1,103 @@
+"""COCO-format detection dataset (pycocotools), mmdet 3.x compatible data_info layout.
+
+data_info: ``dict(img_id, img_path, height, width, instances=[dict(bbox=[x1, y1, x2, y2],
+bbox_label, ignore_flag)])``; ``iscrowd=1`` objects get ``ignore_flag=1``. Objects with
+``w < 1`` or ``h < 1`` or ``area <= 0`` are dropped (counted in the load log), as mmdet does.
+"""
+from __future__ import annotations
+
+import logging
+import os.path as osp
+
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from ..registry import DATASETS
+from .dota import make_palette
+
+COCO_CLASSES = (
+    'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat', 'traffic light',
+    'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
+    'elephant', 'bear', 'zebra', 'giraffe', 'backpack', 'umbrella', 'handbag', 'tie', 'suitcase', 'frisbee',
+    'skis', 'snowboard', 'sports ball', 'kite', 'baseball bat', 'baseball glove', 'skateboard', 'surfboard',
+    'tennis racket', 'bottle', 'wine glass', 'cup', 'fork', 'knife', 'spoon', 'bowl', 'banana', 'apple',
+    'sandwich', 'orange', 'broccoli', 'carrot', 'hot dog', 'pizza', 'donut', 'cake', 'chair', 'couch',
+    'potted plant', 'bed', 'dining table', 'toilet', 'tv', 'laptop', 'mouse', 'remote', 'keyboard',
+    'cell phone', 'microwave', 'oven', 'toaster', 'sink', 'refrigerator', 'book', 'clock', 'vase',
+    'scissors', 'teddy bear', 'hair drier', 'toothbrush')
+
+
+@DATASETS.register_module()
+class CocoDataset(BaseDataset):
+    """COCO json dataset.
+
+    Args:
+        metainfo (dict): ``classes`` selects and orders categories by name (default: the 80
+            COCO classes). Categories of the json that are not listed are ignored.
+        filter_cfg (dict): ``filter_empty_gt`` (drop images without non-ignored objects in
+            training) and ``min_size`` (drop images smaller than this).
+        **kwargs: :class:`mmengine.dataset.BaseDataset` arguments
+            (``ann_file='annotations/instances_train2017.json'``, ``data_prefix=dict(img='train2017/')``).
+    """
+
+    METAINFO = dict(classes=COCO_CLASSES, palette=make_palette(80))
+
+    def __init__(self, *args, metainfo: dict | None = None, **kwargs):
+        metainfo = dict(metainfo or {})
+        if 'classes' in metainfo:
+            metainfo['classes'] = tuple(metainfo['classes'])
+            metainfo.setdefault('palette', make_palette(len(metainfo['classes'])))
+        super().__init__(*args, metainfo=metainfo, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        import contextlib
+        import io
+
+        from pycocotools.coco import COCO
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.coco = COCO(self.ann_file)
+        classes = self.metainfo['classes']
+        name2cat = {c['name']: c['id'] for c in self.coco.loadCats(self.coco.getCatIds())}
+        missing = [c for c in classes if c not in name2cat]
+        if missing:
+            raise KeyError(f'{self.ann_file}: classes {missing} are not categories of the json '
+                           f'(it has {sorted(name2cat)})')
+        self.cat_ids = [name2cat[c] for c in classes]
+        self.cat2label = {cat: i for i, cat in enumerate(self.cat_ids)}
+        img_dir = self.data_prefix.get('img', self.data_prefix.get('img_path', ''))
+        data_list, dropped, n_obj, n_ign = [], 0, 0, 0
+        for img_id in sorted(self.coco.getImgIds()):
+            info = self.coco.loadImgs([img_id])[0]
+            instances = []
+            for ann in self.coco.loadAnns(self.coco.getAnnIds(imgIds=[img_id])):
+                if ann['category_id'] not in self.cat2label:
+                    continue
+                x, y, w, h = ann['bbox']
+                if ann.get('area', w * h) <= 0 or w < 1 or h < 1:
+                    dropped += 1
+                    continue
+                ign = int(bool(ann.get('iscrowd', 0)))
+                instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=self.cat2label[ann['category_id']],
+                                      ignore_flag=ign))
+                n_obj += 1
+                n_ign += ign
+            data_list.append(dict(img_id=img_id, img_path=osp.join(img_dir, info['file_name']),
+                                  file_name=info['file_name'], height=info['height'], width=info['width'],
+                                  instances=instances))
+        print_log(f'CocoDataset: {len(data_list)} images, {n_obj} objects ({n_ign} iscrowd -> ignored), '
+                  f'{dropped} degenerate boxes dropped, from {self.ann_file}', logger='current',
+                  level=logging.WARNING if dropped else logging.INFO)
+        return data_list
+
+    def filter_data(self) -> list[dict]:
+        if self.test_mode or not self.filter_cfg:
+            return self.data_list
+        empty = self.filter_cfg.get('filter_empty_gt', False)
+        min_size = self.filter_cfg.get('min_size', 0)
+        return [d for d in self.data_list
+                if (not empty or any(not i['ignore_flag'] for i in d['instances']))
+                and min(d['width'], d['height']) >= min_size]
+
+    def get_cat_ids(self, idx: int) -> list[int]:
+        return [i['bbox_label'] for i in self.get_data_info(idx)['instances']]
