@@ -8,3 +8,4 @@ from .kd_loss import KnowledgeDistillationKLDivLoss  # noqa: F401
 from .quality_focal_loss import QualityFocalLoss, quality_focal_loss  # noqa: F401
 from .rotated_iou_loss import CircularDFLoss, RotatedIoULoss  # noqa: F401
 from .utils import weight_reduce_loss  # noqa: F401
+from .gaussian_loss import L1Loss  # noqa: F401

@@ -1,0 +1,382 @@
+"""Rotated RetinaNet head with optional distribution deltas (mmrotate / Rotated-LD / JDet).
+
+Anchor-based: 9 horizontal anchors per location (``RotatedAnchorGenerator``: octave base scale 4,
+3 scales, ratios 1/0.5/2), FPN P3–P7, two towers of ``stacked_convs`` 3×3 convs, 3×3 output
+convs ``retina_cls`` / ``retina_reg`` (mmdet/mmrotate attribute names), focal loss, max-IoU
+assignment (``MaxIoUAssigner``, rotated IoU or the GT's circumscribed horizontal box), box
+deltas ``(dx, dy, dw, dh, da)`` from ``DeltaXYWHAOBBoxCoder``.
+
+Two box representations (ld-method.md §9.1–9.2):
+
+* plain (``reg_max=None``): ``A·5`` delta channels;
+* distribution (``reg_max=8``, the references): every delta is a distribution over
+  ``R = reg_max + 1`` bins on a fixed support (−2..2 for dx, dy, dw, dh; −5..2 for da), value =
+  expectation (:class:`DistributionDelta`); ``A·5·R`` channels, per anchor delta-major blocks of
+  ``R`` bins. No DFL: the distributions are shaped by the box loss (and by LD in the student).
+
+Box loss, chosen by config: ``reg_decoded_bbox=False`` → ``loss_bbox`` (e.g. ``L1Loss``) on the
+(expected) deltas vs encoded targets; ``True`` → ``loss_bbox`` (``GDLoss`` GWD, ``GDLoss_v1``
+KLD) on decoded boxes vs GT boxes. Both normalised by the number of positives
+(mmdet: ``Σ_images max(#pos, 1)``).
+
+Shape legend: ``B`` images, ``A`` anchors per location (9), ``N = Σ_l H_l·W_l·A`` priors,
+``C`` classes, ``R`` bins. Flattened order: level, then row-major location, then anchor — the
+order of ``RotatedAnchorGenerator.grid_priors``. Boxes are ``(cx, cy, w, h, t)`` radians in
+``angle_version`` (GTs are regularised into it on the way in).
+
+Test: per level the ``nms_pre`` best priors by max class score, decode, rescale to the original
+image, multiclass rotated NMS (IoU 0.1, ``max_per_img`` 2000, score_thr 0.05 — the references).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from typing import NamedTuple, Optional, Sequence
+
+import torch
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
+from torch import Tensor, nn
+
+from rotated_ld.registry import MODELS, TASK_UTILS
+
+from ..layers import ConvModule
+from ..task_modules.coders.distribution_delta import DEFAULT_RANGES, DistributionDelta
+from ..utils import empty_instances, unpack_gt_instances
+
+DEFAULT_ANCHORS = dict(type='RotatedAnchorGenerator', octave_base_scale=4, scales_per_octave=3,
+                       ratios=[1.0, 0.5, 2.0], strides=[8, 16, 32, 64, 128])
+DEFAULT_ASSIGNER = dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.4, min_pos_iou=0,
+                        iou_mode='circumscribed_hbox')
+DEFAULT_LOSS_CLS = dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0)
+DEFAULT_LOSS_BBOX = dict(type='L1Loss', loss_weight=1.0)
+DEFAULT_TEST = dict(nms_pre=2000, min_bbox_size=0, score_thr=0.05,
+                    nms=dict(type='nms_rotated', iou_threshold=0.1), max_per_img=2000)
+
+
+class RetinaTargets(NamedTuple):
+    """Training targets of a batch, flattened over levels (see module docstring).
+
+    Attributes:
+        labels (Tensor): (B, N) long; ``num_classes`` = background.
+        label_weights (Tensor): (B, N) 1 for positives and negatives, 0 for ignored priors.
+        bbox_targets (Tensor): (B, N, 5) encoded deltas at positives, 0 elsewhere.
+        gt_boxes (Tensor): (B, N, 5) assigned GT box at positives, 0 elsewhere.
+        pos_mask (Tensor): (B, N) bool.
+        avg_factor (float): ``Σ_images max(#pos, 1)`` (mmdet anchor-head normaliser).
+        gt_bboxes (list[Tensor]): per image (G_i, 5) GTs in the head's angle version.
+    """
+
+    labels: Tensor
+    label_weights: Tensor
+    bbox_targets: Tensor
+    gt_boxes: Tensor
+    pos_mask: Tensor
+    avg_factor: float
+    gt_bboxes: list
+
+
+class FlatOutputs(NamedTuple):
+    """Head outputs flattened over levels: cls (B, N, C), reg (B, N, 5·R | 5), deltas (B, N, 5)."""
+
+    cls: Tensor
+    reg: Tensor
+    deltas: Tensor
+    priors: Tensor
+    num_level_priors: list
+
+
+def _build(cfg, registry=MODELS):
+    if cfg is None or not isinstance(cfg, dict):
+        return cfg
+    return registry.build(copy.deepcopy(cfg))
+
+
+@MODELS.register_module()
+class RotatedRetinaHead(BaseModule):
+    """Rotated RetinaNet head, plain or with distribution deltas.
+
+    Args:
+        num_classes (int): number of classes ``C`` (no background channel, sigmoid).
+        in_channels (int): FPN channels.
+        feat_channels (int): tower channels. Default 256.
+        stacked_convs (int): convs per tower. Default 4.
+        norm_cfg (dict, optional): tower norm (none in the references).
+        angle_version (str): ``'oc'`` | ``'le90'`` | ``'le135'``; must equal the coder's.
+        anchor_generator (dict): ``RotatedAnchorGenerator`` config.
+        bbox_coder (dict): ``DeltaXYWHAOBBoxCoder`` config (its ``angle_version`` defaults to
+            the head's).
+        reg_max (int | None): ``None`` plain deltas; else bins − 1 of each delta distribution
+            (8 in the references).
+        delta_ranges (Sequence): supports of the 5 distributions (``DEFAULT_RANGES``).
+        reg_decoded_bbox (bool): box loss on decoded boxes (GWD/KLD) instead of deltas (L1).
+        loss_cls (dict): default ``FocalLoss`` (γ 2, α 0.25).
+        loss_bbox (dict): ``L1Loss`` (default) | ``GDLoss`` | ``GDLoss_v1``.
+        train_cfg (dict): ``assigner`` (``MaxIoUAssigner`` config), ``allowed_border`` (−1 only),
+            ``pos_weight`` (−1 → 1).
+        test_cfg (dict): ``nms_pre``, ``score_thr``, ``nms=dict(iou_threshold)``,
+            ``max_per_img``, ``min_bbox_size``.
+
+    Example:
+        >>> head = RotatedRetinaHead(3, 8, feat_channels=8, stacked_convs=1, reg_max=8,
+        ...                          anchor_generator=dict(type='RotatedAnchorGenerator', strides=[8]))
+        >>> cls, reg = head((torch.rand(1, 8, 4, 4),))
+        >>> cls[0].shape, reg[0].shape
+        (torch.Size([1, 27, 4, 4]), torch.Size([1, 405, 4, 4]))
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 feat_channels: int = 256,
+                 stacked_convs: int = 4,
+                 norm_cfg: Optional[dict] = None,
+                 angle_version: str = 'oc',
+                 anchor_generator: dict = DEFAULT_ANCHORS,
+                 bbox_coder: Optional[dict] = None,
+                 reg_max: Optional[int] = 8,
+                 delta_ranges: Sequence[Sequence[float]] = DEFAULT_RANGES,
+                 reg_decoded_bbox: bool = False,
+                 loss_cls: Optional[dict] = None,
+                 loss_bbox: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        from ..losses import focal_loss, gaussian_loss  # noqa: F401  (register the losses)
+        from ..task_modules import assigners, coders, prior_generators  # noqa: F401
+
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.feat_channels = feat_channels
+        self.stacked_convs = stacked_convs
+        self.norm_cfg = norm_cfg
+        self.angle_version = angle_version
+        self.prior_generator = TASK_UTILS.build(copy.deepcopy(anchor_generator))
+        if self.prior_generator.box_dim != 5:
+            raise ValueError('anchor_generator must produce (cx, cy, w, h, 0) priors: use RotatedAnchorGenerator')
+        self.strides = list(self.prior_generator.strides)
+        self.num_base_priors = self.prior_generator.num_base_priors[0]
+        coder_cfg = dict(type='DeltaXYWHAOBBoxCoder', angle_version=angle_version)
+        coder_cfg.update(bbox_coder or {})
+        self.bbox_coder = TASK_UTILS.build(coder_cfg)
+        if self.bbox_coder.angle_version != angle_version:
+            raise ValueError(f'bbox_coder angle_version={self.bbox_coder.angle_version!r} differs from '
+                             f'the head angle_version={angle_version!r}')
+        self.reg_max = reg_max
+        self.delta_dist = DistributionDelta(reg_max, delta_ranges) if reg_max is not None else None
+        self.delta_ranges = self.delta_dist.ranges if self.delta_dist is not None else None
+        self.distill_compat_attrs = ('delta_ranges',)
+        self.reg_decoded_bbox = reg_decoded_bbox
+        self.loss_cls = _build(loss_cls if loss_cls is not None else DEFAULT_LOSS_CLS)
+        self.loss_bbox = _build(loss_bbox if loss_bbox is not None else DEFAULT_LOSS_BBOX)
+        self.train_cfg = dict(train_cfg or {})
+        self.test_cfg = dict(DEFAULT_TEST, **(test_cfg or {}))
+        self.assigner = TASK_UTILS.build(copy.deepcopy(self.train_cfg.get('assigner', DEFAULT_ASSIGNER)))
+        if self.train_cfg.get('allowed_border', -1) >= 0:
+            raise ValueError('allowed_border >= 0 is not supported (all references use -1)')
+        self._init_layers()
+
+    # ------------------------------------------------------------------ layers
+    @property
+    def reg_channels(self) -> int:
+        """Box channels per anchor: ``5·(reg_max + 1)`` or 5."""
+        return 5 * (self.reg_max + 1) if self.reg_max is not None else 5
+
+    def _init_layers(self) -> None:
+        # attribute names as mmdet/mmrotate RetinaHead (checkpoint keys)
+        self.cls_convs = nn.ModuleList()
+        self.reg_convs = nn.ModuleList()
+        for i in range(self.stacked_convs):
+            ch = self.in_channels if i == 0 else self.feat_channels
+            self.cls_convs.append(ConvModule(ch, self.feat_channels, 3, padding=1, norm_cfg=self.norm_cfg))
+            self.reg_convs.append(ConvModule(ch, self.feat_channels, 3, padding=1, norm_cfg=self.norm_cfg))
+        ch = self.feat_channels if self.stacked_convs > 0 else self.in_channels
+        self.retina_cls = nn.Conv2d(ch, self.num_base_priors * self.num_classes, 3, padding=1)
+        self.retina_reg = nn.Conv2d(ch, self.num_base_priors * self.reg_channels, 3, padding=1)
+        # mmdet RetinaHead init: N(0, 0.01) everywhere, cls bias = -log((1 - 0.01) / 0.01)
+        for m in list(self.cls_convs.modules()) + list(self.reg_convs.modules()) + [self.retina_cls,
+                                                                                     self.retina_reg]:
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, std=0.01)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+        nn.init.constant_(self.retina_cls.bias, -math.log((1 - 0.01) / 0.01))
+
+    def forward(self, feats: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+        """Per level: cls ``(B, A·C, H, W)`` logits, reg ``(B, A·5·R, H, W)`` bin logits
+        (``(B, A·5, H, W)`` deltas when plain)."""
+        cls_scores, bbox_preds = [], []
+        for x in feats:
+            c, r = x, x
+            for conv in self.cls_convs:
+                c = conv(c)
+            for conv in self.reg_convs:
+                r = conv(r)
+            cls_scores.append(self.retina_cls(c))
+            bbox_preds.append(self.retina_reg(r).float())
+        return cls_scores, bbox_preds
+
+    # ------------------------------------------------------------------ flattening
+    def flatten(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
+        """Per-level maps → cls ``(B, N, C)`` and reg ``(B, N, 5·R | 5)`` (level, location, anchor)."""
+        B = cls_scores[0].shape[0]
+        cls = torch.cat([c.permute(0, 2, 3, 1).reshape(B, -1, self.num_classes) for c in cls_scores], 1)
+        reg = torch.cat([r.permute(0, 2, 3, 1).reshape(B, -1, self.reg_channels) for r in bbox_preds], 1)
+        return cls, reg
+
+    def reg_to_deltas(self, reg: Tensor) -> Tensor:
+        """``(..., 5·R)`` bin logits → ``(..., 5)`` expected deltas; plain deltas unchanged."""
+        return self.delta_dist(reg) if self.delta_dist is not None else reg.float()
+
+    def priors(self, featmap_sizes: Sequence, device, dtype=torch.float32) -> tuple[Tensor, list[int]]:
+        """All priors ``(N, 5)`` and the number per level."""
+        mlvl = self.prior_generator.grid_priors(featmap_sizes, dtype=dtype, device=device)
+        return torch.cat(mlvl), [p.shape[0] for p in mlvl]
+
+    def flat_outputs(self, cls_scores, bbox_preds) -> FlatOutputs:
+        cls, reg = self.flatten(cls_scores, bbox_preds)
+        priors, nlp = self.priors([c.shape[-2:] for c in cls_scores], cls.device)
+        return FlatOutputs(cls, reg, self.reg_to_deltas(reg), priors, nlp)
+
+    # ------------------------------------------------------------------ targets
+    def _gt_rboxes(self, gt: InstanceData) -> Tensor:
+        from rotated_ld.structures.bbox import regularize_rboxes
+
+        boxes = gt.bboxes
+        if boxes.shape[-1] != 5:
+            raise ValueError(f'RotatedRetinaHead needs (G, 5) rbox GTs, got {tuple(boxes.shape)}')
+        return regularize_rboxes(boxes.float(), self.angle_version) if boxes.numel() else boxes.float()
+
+    def get_targets(self, priors: Tensor, batch_gt_instances: Sequence[InstanceData],
+                    batch_gt_instances_ignore: Optional[Sequence] = None) -> RetinaTargets:
+        """Max-IoU assignment and delta encoding for every image (priors shared by all images)."""
+        labels, label_weights, targets, gt_boxes, gts_out = [], [], [], [], []
+        num_pos_total = 0.0
+        N = priors.shape[0]
+        pos_w = self.train_cfg.get('pos_weight', -1)
+        for i, gt in enumerate(batch_gt_instances):
+            boxes = self._gt_rboxes(gt).to(priors.device)
+            gt_labels = gt.labels.to(priors.device).long()
+            ign = None
+            if batch_gt_instances_ignore is not None and batch_gt_instances_ignore[i] is not None:
+                ign = batch_gt_instances_ignore[i].bboxes.to(priors.device).float()
+            res = self.assigner.assign(priors, boxes, gt_labels, ign)
+            pos = res.gt_inds > 0
+            neg = res.gt_inds == 0
+            lab = torch.full((N,), self.num_classes, dtype=torch.long, device=priors.device)
+            lab[pos] = res.labels[pos]
+            lw = (pos | neg).float()
+            if pos_w > 0:
+                lw[pos] = float(pos_w)
+            assigned = priors.new_zeros((N, 5))
+            tgt = priors.new_zeros((N, 5))
+            if pos.any():
+                assigned[pos] = boxes[res.gt_inds[pos] - 1]
+                tgt[pos] = self.bbox_coder.encode(priors[pos], assigned[pos]).to(tgt.dtype)
+            labels.append(lab)
+            label_weights.append(lw)
+            targets.append(tgt)
+            gt_boxes.append(assigned)
+            gts_out.append(boxes)
+            num_pos_total += max(int(pos.sum()), 1)
+        labels = torch.stack(labels)
+        return RetinaTargets(labels, torch.stack(label_weights), torch.stack(targets), torch.stack(gt_boxes),
+                             (labels >= 0) & (labels < self.num_classes), num_pos_total, gts_out)
+
+    # ------------------------------------------------------------------ losses
+    def loss(self, feats: Sequence[Tensor], batch_data_samples: list, **extra) -> dict:
+        """Forward + :meth:`loss_by_feat`; ``extra`` (``teacher_outs``, ``teacher_feats``) goes to
+        the :meth:`_extra_losses` hook."""
+        outs = self(feats)
+        gts, metas, ignores = unpack_gt_instances(batch_data_samples)
+        return self.loss_by_feat(*outs, gts, metas, ignores, **extra)
+
+    def loss_by_feat(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
+                     batch_gt_instances: list[InstanceData], batch_img_metas: list[dict],
+                     batch_gt_instances_ignore: Optional[list] = None, **extra) -> dict:
+        """Focal loss + box loss (+ the hook's terms).
+
+        Returns:
+            dict: ``loss_cls``, ``loss_bbox`` (+ ``_extra_losses``), ``num_pos`` (log only).
+        """
+        flat = self.flat_outputs(cls_scores, bbox_preds)
+        targets = self.get_targets(flat.priors, batch_gt_instances, batch_gt_instances_ignore)
+        losses = self._core_losses(flat, targets)
+        losses.update(self._extra_losses(flat, targets, **extra))
+        return losses
+
+    def _core_losses(self, flat: FlatOutputs, t: RetinaTargets) -> dict:
+        C = self.num_classes
+        loss_cls = self.loss_cls(flat.cls.reshape(-1, C), t.labels.reshape(-1), t.label_weights.reshape(-1),
+                                 avg_factor=t.avg_factor)
+        pos = t.pos_mask
+        if not bool(pos.any()):
+            loss_bbox = flat.reg.sum() * 0
+        else:
+            deltas = flat.deltas[pos]
+            if self.reg_decoded_bbox:
+                priors = flat.priors[None].expand(pos.shape[0], -1, -1)[pos]
+                loss_bbox = self.loss_bbox(self.bbox_coder.decode(priors, deltas), t.gt_boxes[pos],
+                                           weight=torch.ones_like(deltas), avg_factor=t.avg_factor)
+            else:
+                loss_bbox = self.loss_bbox(deltas, t.bbox_targets[pos], weight=torch.ones_like(deltas),
+                                           avg_factor=t.avg_factor)
+        return dict(loss_cls=loss_cls, loss_bbox=loss_bbox,
+                    num_pos=flat.cls.new_tensor(float(pos.sum())))
+
+    def _extra_losses(self, flat: FlatOutputs, targets: RetinaTargets, **extra) -> dict:
+        """Hook for distillation heads; the plain head adds nothing."""
+        return {}
+
+    # ------------------------------------------------------------------ inference
+    def predict(self, feats: Sequence[Tensor], batch_data_samples: list, rescale: bool = True) -> list:
+        metas = [s.metainfo for s in batch_data_samples]
+        return self.predict_by_feat(*self(feats), batch_img_metas=metas, rescale=rescale)
+
+    def predict_by_feat(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
+                        batch_img_metas: list[dict], rescale: bool = True) -> list[InstanceData]:
+        """Decode, select and NMS each image; boxes in original-image coordinates if ``rescale``.
+
+        Returns:
+            list[InstanceData]: ``bboxes`` (K, 5) in ``angle_version``, ``scores`` (K,),
+            ``labels`` (K,); K ≤ ``max_per_img``.
+        """
+        from rotated_ld.ops import multiclass_nms_rotated
+
+        cfg = self.test_cfg
+        cls, reg = self.flatten(cls_scores, bbox_preds)
+        priors, nlp = self.priors([c.shape[-2:] for c in cls_scores], cls.device)
+        nms_cfg = dict(cfg.get('nms') or {})
+        iou_thr = nms_cfg.get('iou_threshold', nms_cfg.get('iou_thr', 0.1))
+        results = []
+        for i, meta in enumerate(batch_img_metas):
+            boxes_l, scores_l = [], []
+            start = 0
+            for n in nlp:  # per-level top-k by max class score (mmdet/mmrotate nms_pre)
+                sc = cls[i, start:start + n].float().sigmoid()
+                pri, rg = priors[start:start + n], reg[i, start:start + n]
+                k = cfg.get('nms_pre', -1)
+                if 0 < k < sc.shape[0]:
+                    keep = sc.max(1).values.topk(k).indices
+                    sc, pri, rg = sc[keep], pri[keep], rg[keep]
+                boxes_l.append(self.bbox_coder.decode(pri, self.reg_to_deltas(rg)))
+                scores_l.append(sc)
+                start += n
+            boxes, scores = torch.cat(boxes_l), torch.cat(scores_l)
+            if cfg.get('min_bbox_size', 0) > 0:
+                ok = (boxes[:, 2] > cfg['min_bbox_size']) & (boxes[:, 3] > cfg['min_bbox_size'])
+                boxes, scores = boxes[ok], scores[ok]
+            if rescale and 'scale_factor' in meta:
+                sw, sh = meta['scale_factor'][:2]
+                boxes = boxes.clone()
+                boxes[:, :4] = boxes[:, :4] / boxes.new_tensor([sw, sh, sw, sh])
+            if boxes.numel() == 0:
+                results.append(empty_instances(5, cls.device))
+                continue
+            det, det_scores, det_labels, _ = multiclass_nms_rotated(
+                boxes, scores, cfg.get('score_thr', 0.05), iou_thr, cfg.get('max_per_img', 2000))
+            res = InstanceData()
+            res.bboxes, res.scores, res.labels = det, det_scores, det_labels
+            results.append(res)
+        return results
