@@ -1,12 +1,12 @@
 """Evaluation functions: VOC/DOTA mean AP (polygons and horizontal boxes), IoU, patch merge, DOTA I/O."""
 from .dota_io import (
-                      DOTA_CLASS_SETS,
-                      load_labeltxt,
-                      load_labeltxt_dir,
-                      load_task1_dir,
-                      rbox2poly_np,
-                      resolve_classes,
-                      write_task1,
+    DOTA_CLASS_SETS,
+    load_labeltxt,
+    load_labeltxt_dir,
+    load_task1_dir,
+    rbox2poly_np,
+    resolve_classes,
+    write_task1,
 )
 from .iou import devkit_poly_iou, hbox_iou_pairs, is_convex_quad, poly_iou_pairs
 from .mean_ap import COCO_IOU_THRS, MeanAPResult, average_precision, eval_map

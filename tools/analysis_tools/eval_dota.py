@@ -1,0 +1,88 @@
+"""Score DOTA Task1 result files against full-image labelTxt files (drop-in for DOTA_devkit's scorer).
+
+Same rules as ``dota_evaluation_task1.py`` (see ``rotated_ld/evaluation/functional/mean_ap.py``),
+no SWIG build, vectorised: seconds for a full val set. Prints the per-class table and the mAP
+with 4 decimals; ``--out`` writes the numbers as JSON.
+
+Examples:
+    python tools/analysis_tools/eval_dota.py --gt data/DOTA/val/labelTxt --det work_dirs/x/Task1
+    python tools/analysis_tools/eval_dota.py --gt labelTxt --det Task1 --metric area --iou-thr 0.7
+    python tools/analysis_tools/eval_dota.py --gt labelTxt --det Task1 --classes dota1.5 --out r.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os.path as osp
+import sys
+import time
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
+
+METRICS = {'voc07': '11points', 'area': 'area'}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='DOTA Task1 mAP (DOTA_devkit rules) of Task1_<class>.txt files',
+        epilog='examples:' + __doc__.split('Examples:')[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--gt', required=True, help='folder of full-image labelTxt files (<image>.txt)')
+    parser.add_argument('--det', required=True, help='folder of Task1_<class>.txt result files')
+    parser.add_argument('--metric', default='voc07', choices=sorted(METRICS),
+                        help='voc07 = 11-point AP (devkit default), area = area under the PR curve')
+    parser.add_argument('--iou-thr', type=float, default=0.5, help='match when IoU > thr (default 0.5)')
+    parser.add_argument('--coco-thrs', action='store_true',
+                        help='also print AP75 and mAP@[.5:.95] (devkit matching at 0.50:0.05:0.95)')
+    parser.add_argument('--classes', default='dota1.0', help='dota1.0 | dota1.5 | dota2.0 (default dota1.0)')
+    parser.add_argument('--out', help='write results as JSON to this file')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from rotated_ld.evaluation.functional import (
+        COCO_IOU_THRS,
+        eval_map,
+        load_labeltxt_dir,
+        load_task1_dir,
+        resolve_classes,
+    )
+
+    if not 0.0 <= args.iou_thr < 1.0:
+        print(f'error: --iou-thr {args.iou_thr} must be in [0, 1)', file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    try:
+        classes = resolve_classes(args.classes)
+        gts = load_labeltxt_dir(args.gt, classes)
+        dets = load_task1_dir(args.det, classes, gts)
+    except (ValueError, FileNotFoundError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    images = list(gts)
+    empty = dict(bboxes=[], scores=[], labels=[])
+    thrs = [args.iou_thr]
+    if args.coco_thrs:
+        thrs += [t for t in COCO_IOU_THRS if abs(t - args.iou_thr) > 1e-9]
+    res = eval_map([dets.get(i, empty) for i in images], [gts[i] for i in images], classes, iou_thrs=thrs,
+                   mode=METRICS[args.metric], box_type='poly', strict=True)
+    t1 = time.perf_counter()
+    n_det = int(res.num_dets.sum())
+    print(res.table(thr_index=0, digits=4))
+    print(f'mAP: {res.mean_ap[0]:.4f}')
+    if args.coco_thrs:
+        idx = [thrs.index(t) for t in thrs if any(abs(t - c) < 1e-9 for c in COCO_IOU_THRS)]
+        print(f'AP50: {res.map_at(0.5):.4f}  AP75: {res.map_at(0.75):.4f}  '
+              f'mAP@[.5:.95]: {float(res.mean_ap[idx].mean()):.4f}')
+    print(f'{len(images)} images, {n_det} detections, {t1 - t0:.2f} s')
+    if args.out:
+        out = res.to_dict()
+        out.update(gt=args.gt, det=args.det, metric=args.metric, classes=args.classes, images=len(images))
+        with open(args.out, 'w') as f:
+            json.dump(out, f, indent=2)
+        print(f'wrote {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
