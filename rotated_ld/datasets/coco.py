@@ -13,6 +13,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from ..registry import DATASETS
+from ._scope import rotated_ld_scope
 from .dota import make_palette
 
 COCO_CLASSES = (
@@ -47,7 +48,8 @@ class CocoDataset(BaseDataset):
         if 'classes' in metainfo:
             metainfo['classes'] = tuple(metainfo['classes'])
             metainfo.setdefault('palette', make_palette(len(metainfo['classes'])))
-        super().__init__(*args, metainfo=metainfo, **kwargs)
+        with rotated_ld_scope():  # pipeline transforms resolve in our registry
+            super().__init__(*args, metainfo=metainfo, **kwargs)
 
     def load_data_list(self) -> list[dict]:
         import contextlib

@@ -25,6 +25,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from ..registry import DATASETS
+from ._scope import rotated_ld_scope
 from .dota_txt import MALFORMED_KINDS, parse_dota_txt
 
 DOTA_V1_0 = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
@@ -91,7 +92,8 @@ class DOTADataset(BaseDataset):
         self.lenient = lenient
         self.min_area = min_area
         self.skipped_lines: Counter = Counter()
-        super().__init__(*args, metainfo=metainfo, **kwargs)
+        with rotated_ld_scope():  # pipeline transforms resolve in our registry
+            super().__init__(*args, metainfo=metainfo, **kwargs)
 
     def load_data_list(self) -> list[dict]:
         """Read every labelTxt of ``ann_file`` (or list images when ``ann_file`` is empty)."""

@@ -18,6 +18,7 @@ from mmengine.fileio import list_from_file
 from mmengine.logging import print_log
 
 from ..registry import DATASETS
+from ._scope import rotated_ld_scope
 from .dota import make_palette
 
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
@@ -45,7 +46,8 @@ class VOCDataset(BaseDataset):
         if 'classes' in metainfo:
             metainfo['classes'] = tuple(metainfo['classes'])
             metainfo.setdefault('palette', make_palette(len(metainfo['classes'])))
-        super().__init__(*args, metainfo=metainfo, **kwargs)
+        with rotated_ld_scope():  # pipeline transforms resolve in our registry
+            super().__init__(*args, metainfo=metainfo, **kwargs)
 
     def load_data_list(self) -> list[dict]:
         sub = self.data_prefix.get('sub_data_root', self.data_root or '')
