@@ -38,7 +38,7 @@ def atss_candidates(prior_centers: Tensor, gt_centers: Tensor, num_level_priors:
     Returns:
         (K, G) long prior indices, ``K = Σ_l min(topk, A_l)``.
     """
-    dist = torch.cdist(prior_centers.float(), gt_centers.float())  # (A, G)
+    dist = torch.cdist(prior_centers, gt_centers.to(prior_centers.dtype))  # (A, G)
     cands, start = [], 0
     for n in num_level_priors:
         k = min(topk, n)
@@ -80,12 +80,13 @@ class ATSSAssigner:
         if num_gts == 0 or num_priors == 0:
             return AssignResult(gt_inds, max_overlaps, labels, prior_boxes.new_zeros((num_gts,)),
                                 prior_boxes.new_zeros((num_priors, num_gts)))
-        overlaps = box_iou(prior_boxes.float(), gt_bboxes.float())  # (A, G)
+        gt_bboxes = gt_bboxes.to(prior_boxes.dtype)
+        overlaps = box_iou(prior_boxes, gt_bboxes)  # (A, G)
         prior_ctr = (prior_boxes[:, :2] + prior_boxes[:, 2:]) / 2
         gt_ctr = (gt_bboxes[:, :2] + gt_bboxes[:, 2:]) / 2
         ignored = None
         if self.ignore_iof_thr > 0 and gt_bboxes_ignore is not None and gt_bboxes_ignore.numel() > 0:
-            iof = _iof(prior_boxes.float(), gt_bboxes_ignore.float()).max(dim=1).values
+            iof = _iof(prior_boxes, gt_bboxes_ignore.to(prior_boxes.dtype)).max(dim=1).values
             ignored = iof > self.ignore_iof_thr
             # mmdet: distances of ignored priors are set to INF so they are never candidates
             prior_ctr = torch.where(ignored[:, None], prior_ctr.new_full((1, 2), INF), prior_ctr)
