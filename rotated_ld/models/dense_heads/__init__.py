@@ -2,3 +2,4 @@
 from .base_dense_head import BaseDenseHead  # noqa: F401
 from .gfl_head import FlatOutputs, GFLHead, Targets  # noqa: F401
 from .rotated_retina_head import RotatedRetinaHead  # noqa: F401
+from .ld_head import LDHead  # noqa: F401

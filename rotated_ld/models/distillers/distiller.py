@@ -178,7 +178,8 @@ class LDDistiller(nn.Module):
         return level_mean(per_row, level_ids[mask], num_levels)
 
     def im_term(self, student: Tensor, teacher: Tensor, fg_mask: Tensor,
-                level_ids: Tensor | None, num_levels: int | None) -> Tensor:
+                level_ids: Tensor | None, num_levels: int | None,
+                bg_mask: Tensor | None = None) -> Tensor:
         """Per-level MSE mean over the imitated rows, summed over levels (decouple: + bg·w)."""
         if not self.needs_feats:
             return _zero(student)
@@ -187,7 +188,7 @@ class LDDistiller(nn.Module):
         n = int(num_levels if num_levels is not None else int(level_ids.max()) + 1)
         parts = [(fg_mask, 1.0)]
         if self.imitation_method == 'decouple':
-            parts.append((~fg_mask, self.im_bg_weight))
+            parts.append((~fg_mask if bg_mask is None else bg_mask, self.im_bg_weight))
         total = _zero(student)
         for region, scale in parts:
             for lvl in range(n):
@@ -202,7 +203,8 @@ class LDDistiller(nn.Module):
                 student_cls: Tensor | None = None, teacher_cls: Tensor | None = None,
                 level_ids: Tensor | None = None, num_levels: int | None = None,
                 student_feats: Tensor | None = None, teacher_feats: Tensor | None = None,
-                im_mask: Tensor | None = None, avg_factor: float | Tensor | None = None,
+                im_mask: Tensor | None = None, im_bg_mask: Tensor | None = None,
+                avg_factor: float | Tensor | None = None,
                 vlr_avg_factor: float | Tensor | None = None) -> dict[str, Tensor]:
         """All configured distillation losses.
 
@@ -218,6 +220,8 @@ class LDDistiller(nn.Module):
             num_levels (int, optional): number of levels.
             student_feats, teacher_feats (Tensor, optional): (P, Cf) FPN features (imitation).
             im_mask (Tensor, optional): (P,) bool imitation rows (decouple: foreground).
+            im_bg_mask (Tensor, optional): (P,) bool decouple background (default ``~im_mask``;
+                pass ``valid & ~im_mask`` to leave padding out).
             avg_factor, vlr_avg_factor: divisors of ``ld_normalize='mean'`` (GPU-averaged Σw).
 
         Returns:
@@ -260,6 +264,6 @@ class LDDistiller(nn.Module):
                 raise ValueError('feature imitation needs student_feats, teacher_feats, im_mask')
             ref = student_feats if student_feats is not None else student_reg
             out['loss_im' + sfx] = (self.im_term(student_feats, teacher_feats, im_mask,
-                                                 level_ids, num_levels)
+                                                 level_ids, num_levels, im_bg_mask)
                                     if self.needs_feats else _zero(ref))
         return out
