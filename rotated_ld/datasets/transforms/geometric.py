@@ -107,6 +107,39 @@ TRANSFORMS.register_module(name='RResize', module=Resize)
 
 
 @TRANSFORMS.register_module()
+class RandomResize:
+    """Resize to a random scale (mmcv semantics), then as :class:`Resize`.
+
+    Args:
+        scale (tuple | list[tuple]): one ``(w, h)`` with ``ratio_range``, or two ``(w, h)`` whose
+            long and short edges bound a uniformly sampled (long, short) target.
+        ratio_range (tuple[float, float] | None): multiply ``scale`` by a ratio in this range.
+        keep_ratio (bool), clip_object_border (bool), interpolation (str): as :class:`Resize`.
+    """
+
+    def __init__(self, scale, ratio_range=None, keep_ratio: bool = True, **resize_kwargs):
+        self.scale, self.ratio_range = scale, ratio_range
+        self.keep_ratio, self.resize_kwargs = keep_ratio, resize_kwargs
+        if ratio_range is None and not (isinstance(scale, (list, tuple)) and len(scale) == 2
+                                        and all(isinstance(s, (list, tuple)) for s in scale)):
+            raise ValueError(f'scale={scale!r}: give two (w, h) scales or one scale with ratio_range')
+
+    def _sample(self):
+        if self.ratio_range is not None:
+            r = random.uniform(*self.ratio_range)
+            return int(self.scale[0] * r), int(self.scale[1] * r)
+        longs = [max(s) for s in self.scale]
+        shorts = [min(s) for s in self.scale]
+        return random.randint(min(longs), max(longs)), random.randint(min(shorts), max(shorts))
+
+    def __call__(self, results: dict) -> dict:
+        return Resize(scale=self._sample(), keep_ratio=self.keep_ratio, **self.resize_kwargs)(results)
+
+    def __repr__(self):
+        return f'{type(self).__name__}(scale={self.scale}, ratio_range={self.ratio_range})'
+
+
+@TRANSFORMS.register_module()
 class RandomFlip:
     """Flip image and boxes.
 
