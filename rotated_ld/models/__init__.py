@@ -10,3 +10,4 @@ from .detectors import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403
+from . import distillers  # noqa: F401  (LDDistiller, VLRRegion)
