@@ -1,2 +1,13 @@
+"""Ops on plain tensors: exact rotated IoU / polygon IoU, rotated NMS (pure PyTorch, any device).
 
-from .voting_nms import build_nms, cluster_diounms, voting_cluster_diou_nms, voting_cluster_diounms  # noqa: F401,E501
+Horizontal ops: use ``torchvision.ops`` (``box_iou``, ``batched_nms``) directly.
+"""
+from .iou_rotated import box_iou_rotated, rbox_intersection_aligned
+from .nms_rotated import batched_nms_rotated, multiclass_nms_rotated, nms_rotated
+from .poly_iou import POLY_IOU_STATS, poly_area, poly_iou
+
+__all__ = [
+    'box_iou_rotated', 'rbox_intersection_aligned', 'poly_iou', 'poly_area', 'POLY_IOU_STATS',
+    'nms_rotated', 'batched_nms_rotated', 'multiclass_nms_rotated',
+]
+from .voting_nms import build_nms, cluster_diounms, voting_cluster_diou_nms, voting_cluster_diounms  # noqa: F401,E501,E402

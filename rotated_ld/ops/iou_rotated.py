@@ -1,0 +1,201 @@
+"""Exact, vectorised, differentiable IoU of rotated boxes in pure PyTorch.
+
+Algorithm (why it is fast and sort-free)
+----------------------------------------
+The intersection of two convex polygons is bounded by the pieces of A's edges that lie inside B
+and the pieces of B's edges that lie inside A. Green's theorem turns its area into a sum over
+those pieces, ``area = 1/2 * sum (p x d) * (s1 - s0)`` for a piece ``p + s d, s in [s0, s1]``,
+so we never build the intersection polygon: no vertex enumeration, no angular sort, no
+variable-length lists. Each of the 8 edges of a pair is clipped to the other box with a
+Liang-Barsky slab test (each box is an axis-aligned slab pair in its own frame), which gives the
+inside fraction ``f`` of the edge; with the origin at B's centre the area is::
+
+    inter = 1/2 * [ sum_k (c_AB x dA_k + |A|/2) * fA_k  +  |B|/2 * sum_j fB_j ]
+
+Every step is a fixed-size elementwise tensor op on ``(K, 8, 2)``, so it runs unchanged on CPU
+and CUDA, in float32/float64, and autograd gives exact gradients wherever the configuration is
+generic (kinks only where a vertex crosses an edge, like the true IoU).
+
+Degenerate configurations -- collinear overlapping edges (identical boxes, shared edges): a
+boundary piece must be counted exactly once. An edge of A lying on B's boundary (within a
+relative tolerance) counts iff A's interior lies on B's side there; an edge of B on A's boundary
+never counts. Identical boxes therefore count A's edges once, boxes touching along an edge count
+nothing. The result is finally clamped to ``[0, min(|A|, |B|)]`` (the clamp keeps the gradient of
+the active area, which is the true gradient when one box contains the other).
+
+Speed: pairs whose enclosing axis-aligned boxes do not overlap cannot intersect; they are
+rejected by 4 comparisons on the ``(N, M)`` grid (row-chunked to bound memory) and the exact
+part runs only on the gathered candidate pairs, in chunks of at most ``EXACT_CHUNK`` pairs.
+"""
+from typing import Tuple
+
+import torch
+from torch import Tensor
+
+from ..structures.bbox import rbox2hbox
+
+__all__ = ['box_iou_rotated', 'rbox_intersection_aligned', 'candidate_pairs']
+
+#: pairs per exact-intersection chunk (small enough to stay in cache: 8192 pairs)
+EXACT_CHUNK = 1 << 13
+#: grid cells per prefilter row chunk (4 bool temporaries of this size)
+PREFILTER_CHUNK = 1 << 18
+_MODES = ('iou', 'iof')
+
+# corner signs of the CCW (positively oriented) corner order (+,+), (-,+), (-,-), (+,-) in the
+# box frame (u = width axis, v = height axis, u x v = +1)
+_SX = (1.0, -1.0, -1.0, 1.0)
+_SY = (1.0, 1.0, -1.0, -1.0)
+
+
+def _tolerances(dtype: torch.dtype) -> Tuple[float, float]:
+    """(relative offset tolerance, parallel tolerance) for collinear-edge decisions."""
+    eps = torch.finfo(dtype).eps
+    tau = 1e-10 if dtype == torch.float64 else 1e-5
+    return 16 * eps, tau
+
+
+def _edges_in_frame(c: Tensor, cd: Tensor, sd: Tensor, w: Tensor, h: Tensor) -> Tuple[Tensor, Tensor]:
+    """Start points and vectors ``(K, 4, 2)`` of the CCW edges of a box whose centre is ``c``
+    ``(K, 2)`` and whose axes are at angle (cos, sin) = (cd, sd) in the frame of the other box."""
+    sx = c.new_tensor(_SX)
+    sy = c.new_tensor(_SY)
+    ux = (w * cd / 2)[:, None]
+    uy = (w * sd / 2)[:, None]
+    vx = (-h * sd / 2)[:, None]
+    vy = (h * cd / 2)[:, None]
+    px = c[:, 0:1] + sx * ux + sy * vx
+    py = c[:, 1:2] + sx * uy + sy * vy
+    p = torch.stack([px, py], dim=-1)
+    d = torch.roll(p, -1, dims=1) - p
+    return p, d
+
+
+def rbox_intersection_aligned(b1: Tensor, b2: Tensor) -> Tensor:
+    """Intersection area ``(K,)`` of rboxes ``b1[k]`` and ``b2[k]`` (both ``(K, 5)``).
+
+    Exact up to rounding, differentiable, no size limit (callers chunk). Requires ``w, h >= 0``.
+    """
+    cx1, cy1, w1, h1, t1 = b1.unbind(-1)
+    cx2, cy2, w2, h2, t2 = b2.unbind(-1)
+    dx, dy = cx1 - cx2, cy1 - cy2  # local origin at B's centre: no cancellation in float32
+    cb, sb = torch.cos(t2), torch.sin(t2)
+    ca, sa = torch.cos(t1), torch.sin(t1)
+    cdel = ca * cb + sa * sb  # cos(t1 - t2)
+    sdel = sa * cb - ca * sb  # sin(t1 - t2)
+    # A's centre in B's frame, B's centre in A's frame
+    ax, ay = cb * dx + sb * dy, -sb * dx + cb * dy
+    bx, by = -(ca * dx + sa * dy), -(-sa * dx + ca * dy)
+    pa, da = _edges_in_frame(torch.stack([ax, ay], -1), cdel, sdel, w1, h1)  # A in B's frame
+    pb, db = _edges_in_frame(torch.stack([bx, by], -1), cdel, -sdel, w2, h2)  # B in A's frame
+    p = torch.cat([pa, pb], dim=1)  # (K, 8, 2)
+    d = torch.cat([da, db], dim=1)
+    half = torch.stack([torch.stack([w2, h2], -1), torch.stack([w1, h1], -1)], dim=1) / 2  # (K, 2, 2)
+    half = half.repeat_interleave(4, dim=1)  # (K, 8, 2): B's halves for A's edges, then A's
+
+    rel, tau = _tolerances(b1.dtype)
+    scale = ax.abs() + ay.abs() + w1 + h1 + w2 + h2
+    eps = (rel * scale).detach()[:, None, None]
+    is_a = torch.zeros(8, dtype=torch.bool, device=b1.device)
+    is_a[:4] = True
+
+    ad = d.abs()
+    par = ad <= tau * ad.sum(-1, keepdim=True)  # edge parallel to this slab
+    inv = 1.0 / torch.where(par, torch.ones_like(d), d)
+    mid = -p * inv
+    rad = half * inv.abs()
+    lo, hi = mid - rad, mid + rad
+    # parallel edge: inside the slab, or on its boundary with A's interior on B's side (A only)
+    perp = torch.stack([d[..., 1], -d[..., 0]], dim=-1)
+    m = p.abs()
+    on_bd = (m - half).abs() <= eps
+    inside = (m < half - eps) | (on_bd & (p * perp > 0) & is_a[:, None])
+    lo = torch.where(par, (~inside).to(lo.dtype), lo)
+    hi = torch.where(par, inside.to(hi.dtype), hi)
+    s0 = lo.amax(-1).clamp(min=0)
+    s1 = hi.amin(-1).clamp(max=1)
+    f = (s1 - s0).clamp(min=0)  # (K, 8) inside fraction of each edge
+    fa, fb = f[:, :4], f[:, 4:]
+    # (c_AB x dA_k) in B's frame: dA = [-w u, -h v, w u, h v] with u = (cdel, sdel), v = (-sdel, cdel)
+    cu = ax * sdel - ay * cdel
+    cv = ax * cdel + ay * sdel
+    area1, area2 = w1 * h1, w2 * h2
+    inter = 0.5 * (-w1 * cu * (fa[:, 0] - fa[:, 2]) - h1 * cv * (fa[:, 1] - fa[:, 3])
+                   + area1 / 2 * fa.sum(-1) + area2 / 2 * fb.sum(-1))
+    inter = torch.minimum(torch.minimum(inter, area1), area2).clamp(min=0)
+    return inter
+
+
+def _overlap_ratio(inter: Tensor, area1: Tensor, area2: Tensor, mode: str) -> Tensor:
+    denom = area1 if mode == 'iof' else area1 + area2 - inter
+    ok = denom > 0
+    return torch.where(ok, inter / torch.where(ok, denom, torch.ones_like(denom)), torch.zeros_like(inter))
+
+
+def _aligned_iou(b1: Tensor, b2: Tensor, mode: str) -> Tensor:
+    inter = rbox_intersection_aligned(b1, b2)
+    return _overlap_ratio(inter, b1[:, 2] * b1[:, 3], b2[:, 2] * b2[:, 3], mode)
+
+
+def candidate_pairs(hb1: Tensor, hb2: Tensor, row_start: int, row_end: int,
+                    upper_only: bool = False) -> Tuple[Tensor, Tensor]:
+    """Index pairs ``(i, j)`` (``i`` in ``[row_start, row_end)``) whose xyxy boxes overlap with
+    positive area (touching boxes cannot have a positive intersection)."""
+    a = hb1[row_start:row_end, None, :]
+    b = hb2[None, :, :]
+    mask = (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2])
+    mask &= (a[..., 1] < b[..., 3]) & (b[..., 1] < a[..., 3])
+    if upper_only:  # j > i
+        mask = torch.triu(mask, diagonal=row_start + 1)
+    ii, jj = mask.nonzero(as_tuple=True)
+    return ii + row_start, jj
+
+
+def _check(b: Tensor, name: str):
+    if b.dim() != 2 or b.shape[-1] != 5:
+        raise ValueError(f'{name} must be (N, 5) rboxes (cx, cy, w, h, t); got {tuple(b.shape)}')
+
+
+def box_iou_rotated(bboxes1: Tensor, bboxes2: Tensor, mode: str = 'iou', aligned: bool = False) -> Tensor:
+    """Exact IoU / IoF of rotated boxes (see the module docstring for the algorithm).
+
+    Args:
+        bboxes1: ``(N, 5)`` rboxes ``(cx, cy, w, h, t)``, radians, any angle version, ``w, h >= 0``.
+        bboxes2: ``(M, 5)`` rboxes (same device and dtype).
+        mode: ``'iou'`` (intersection over union) or ``'iof'`` (intersection over the area of
+            ``bboxes1``). Empty boxes give 0.
+        aligned: if True, ``N == M`` and the result is ``(N,)`` for the pairs ``(b1[i], b2[i])``.
+
+    Returns:
+        ``(N, M)`` (or ``(N,)``) in ``[0, 1]``, dtype/device of the inputs; differentiable.
+
+    Example:
+        >>> b = torch.tensor([[0., 0., 10., 6., 0.], [0., 0., 10., 6., 1.5707963267948966]])
+        >>> box_iou_rotated(b[:1], b[1:])  # 36 / 84
+        tensor([[0.4286]])
+    """
+    if mode not in _MODES:
+        raise ValueError(f'mode={mode!r}; expected one of {_MODES}')
+    _check(bboxes1, 'bboxes1')
+    _check(bboxes2, 'bboxes2')
+    n, m = bboxes1.shape[0], bboxes2.shape[0]
+    if aligned:
+        if n != m:
+            raise ValueError(f'aligned=True needs N == M; got {n} and {m}')
+        if n == 0:
+            return bboxes1.new_zeros((0,))
+        return torch.cat([_aligned_iou(bboxes1[i:i + EXACT_CHUNK], bboxes2[i:i + EXACT_CHUNK], mode)
+                          for i in range(0, n, EXACT_CHUNK)])
+    out = bboxes1.new_zeros((n, m))
+    if n == 0 or m == 0:
+        return out
+    with torch.no_grad():
+        hb1, hb2 = rbox2hbox(bboxes1), rbox2hbox(bboxes2)
+    rows = max(1, PREFILTER_CHUNK // m)
+    for r0 in range(0, n, rows):
+        with torch.no_grad():
+            ii, jj = candidate_pairs(hb1, hb2, r0, min(n, r0 + rows))
+        for k in range(0, ii.numel(), EXACT_CHUNK):
+            i, j = ii[k:k + EXACT_CHUNK], jj[k:k + EXACT_CHUNK]
+            out[i, j] = _aligned_iou(bboxes1[i], bboxes2[j], mode)
+    return out
