@@ -1,0 +1,303 @@
+"""Build a detector from a config + checkpoint and run it on images (mmdet 3 ``apis`` contract).
+
+* :func:`init_detector` — config path / :class:`Config`, local checkpoint, device. Distillation
+  configs (``KDSingleStageDetector``) are built as their student (``SingleStageDetector``): the
+  teacher is not needed for inference and is not in published checkpoints. Loading is strict
+  and explained: a missing file raises ``FileNotFoundError``; a checkpoint of another
+  architecture raises :class:`CheckpointMismatchError` naming the first missing / unexpected /
+  differently-shaped weights on one line.
+* :func:`inference_detector` — image paths or BGR uint8 arrays, run in batches through the
+  config's test pipeline (``test_dataloader.dataset.pipeline``); arrays skip the loading step.
+  Returns ``DetDataSample`` (one input) or a list, predictions in original-image pixels.
+"""
+from __future__ import annotations
+
+import copy
+import os.path as osp
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.dataset import Compose
+
+__all__ = ['init_detector', 'inference_detector', 'build_test_pipeline', 'CheckpointMismatchError',
+           'is_distill_key', 'student_model_cfg', 'ImageInput']
+
+ImageInput = Union[str, np.ndarray]
+# state-dict path components of teacher / distillation-only weights (never part of the student)
+DISTILL_COMPONENTS = ('teacher', '_teacher', 'teacher_model', 'distill_adapters')
+_KD_KEYS = ('teacher_config', 'teacher_ckpt', 'eval_teacher', 'teacher_cfg')
+
+
+class CheckpointMismatchError(ValueError):
+    """The checkpoint's weights do not fit the model built from the config."""
+
+
+def is_distill_key(key: str) -> bool:
+    """True for a state-dict key of the teacher or of distillation-only modules."""
+    return any(part in DISTILL_COMPONENTS for part in key.split('.'))
+
+
+def student_model_cfg(model_cfg: dict) -> dict:
+    """The student of a KD detector config (type ``SingleStageDetector``, no teacher entries)."""
+    cfg = copy.deepcopy(dict(model_cfg))
+    if cfg.get('type') == 'KDSingleStageDetector' or any(k in cfg for k in _KD_KEYS):
+        for k in _KD_KEYS:
+            cfg.pop(k, None)
+        cfg['type'] = 'SingleStageDetector'
+    return cfg
+
+
+def _load_config(config: Union[str, Config], cfg_options: Optional[dict]) -> Config:
+    if isinstance(config, (str, bytes)) or hasattr(config, '__fspath__'):
+        path = str(config)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'config file not found: {path}')
+        config = Config.fromfile(path)
+    elif not isinstance(config, Config):
+        raise TypeError(f'config must be a file path or a Config, got {type(config).__name__}')
+    else:
+        config = copy.deepcopy(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    if 'model' not in config:
+        raise ValueError(f'config {getattr(config, "filename", "")} has no `model` entry')
+    return config
+
+
+def _extract_state_dict(ckpt, path: str) -> dict:
+    if isinstance(ckpt, dict):
+        for key in ('state_dict', 'model'):
+            if isinstance(ckpt.get(key), dict):
+                ckpt = ckpt[key]
+                break
+    if not isinstance(ckpt, dict) or not all(isinstance(v, torch.Tensor) for v in ckpt.values()):
+        raise CheckpointMismatchError(f'{path} holds no state dict (a dict of tensors under "state_dict")')
+    out = {}
+    for k, v in ckpt.items():
+        k = k[7:] if k.startswith('module.') else k
+        if not is_distill_key(k):
+            out[k] = v
+    return out
+
+
+def check_state_dict(model: nn.Module, state_dict: dict, ckpt_path: str, config_name: str) -> None:
+    """Raise :class:`CheckpointMismatchError` when ``state_dict`` does not fit ``model`` exactly."""
+    own = model.state_dict()
+    ignore = ('num_batches_tracked',)
+    missing = [k for k in own if k not in state_dict and not k.endswith(ignore)]
+    unexpected = [k for k in state_dict if k not in own and not k.endswith(ignore)]
+    shapes = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}'
+              for k in own if k in state_dict and state_dict[k].shape != own[k].shape]
+    if not (missing or unexpected or shapes):
+        return
+    parts = []
+    if shapes:
+        parts.append(f'{len(shapes)} shape mismatches (checkpoint vs model), first: {"; ".join(shapes[:2])}')
+    if missing:
+        parts.append(f'{len(missing)} weights missing from the checkpoint, first: {", ".join(missing[:2])}')
+    if unexpected:
+        parts.append(f'{len(unexpected)} unexpected checkpoint weights, first: {", ".join(unexpected[:2])}')
+    overlap = len(set(own) & set(state_dict))
+    hint = ' (no weight names in common: a checkpoint of another architecture?)' if not overlap else ''
+    raise CheckpointMismatchError(f'checkpoint {ckpt_path} does not fit the model of {config_name}{hint}: '
+                                  + ' | '.join(parts))
+
+
+def _auto_device(device: Optional[str]) -> str:
+    if device is None:
+        return 'cuda:0' if torch.cuda.is_available() else 'cpu'
+    return str(device)
+
+
+def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, device: Optional[str] = None,
+                  cfg_options: Optional[dict] = None, palette: Optional[str] = None,
+                  strict: bool = True) -> nn.Module:
+    """Build the detector of ``config`` and load ``checkpoint`` (student only for KD configs).
+
+    Args:
+        config: config file path or :class:`Config`.
+        checkpoint: local checkpoint (MMEngine / mmdet layout or a bare state dict); None keeps the
+            random initialisation.
+        device: ``'cpu'``, ``'cuda:0'``, ...; None picks CUDA when available.
+        cfg_options: overrides merged into the config (``--cfg-options`` style dict).
+        palette: optional palette stored in ``model.dataset_meta``.
+        strict: raise :class:`CheckpointMismatchError` on any missing / unexpected / mis-shaped
+            weight (default); False loads what fits and warns.
+
+    Returns:
+        nn.Module: the model in eval mode on ``device``, with ``model.cfg`` and ``model.dataset_meta``
+        (``classes`` from the checkpoint's ``meta.dataset_meta``, else from the config).
+    """
+    from mmengine.registry import init_default_scope
+
+    import rotated_ld  # noqa: F401  (safe checkpoint loader)
+    from rotated_ld.registry import MODELS
+    from rotated_ld.utils import safe_torch_load
+
+    cfg = _load_config(config, cfg_options)
+    config_name = getattr(cfg, 'filename', None) or 'the config'
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
+    init_default_scope(cfg.get('default_scope', 'rotated_ld'))
+    model_cfg = student_model_cfg(cfg.model)
+    # no pretrained downloads at inference: the checkpoint provides the weights
+    if isinstance(model_cfg.get('backbone'), dict):
+        model_cfg['backbone'] = dict(model_cfg['backbone'], init_cfg=None)
+    model = MODELS.build(model_cfg)
+    cfg.model = model_cfg
+    meta = {}
+    if checkpoint is not None:
+        ckpt = safe_torch_load(checkpoint, 'cpu')
+        state_dict = _extract_state_dict(ckpt, checkpoint)
+        if strict:
+            check_state_dict(model, state_dict, checkpoint, config_name)
+        result = model.load_state_dict(state_dict, strict=False)
+        if not strict and (result.missing_keys or result.unexpected_keys):
+            import warnings
+
+            warnings.warn(f'{checkpoint}: {len(result.missing_keys)} missing, '
+                          f'{len(result.unexpected_keys)} unexpected weights', stacklevel=2)
+        meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    dataset_meta = dict(meta.get('dataset_meta') or {}) if isinstance(meta, dict) else {}
+    if not dataset_meta.get('classes'):
+        dataset_meta.update(_config_metainfo(cfg))
+    if not dataset_meta.get('classes'):
+        n = getattr(getattr(model, 'bbox_head', None), 'num_classes', None)
+        if n:
+            dataset_meta['classes'] = tuple(f'class_{i}' for i in range(n))
+    if palette is not None:
+        dataset_meta['palette'] = palette
+    model.dataset_meta = dataset_meta
+    model.cfg = cfg
+    model.to(_auto_device(device))
+    model.eval()
+    return model
+
+
+def _dataset_cfg(cfg: Config) -> Optional[dict]:
+    for key in ('test_dataloader', 'val_dataloader'):
+        loader = cfg.get(key)
+        if isinstance(loader, dict) and isinstance(loader.get('dataset'), dict):
+            ds = loader['dataset']
+            while isinstance(ds.get('dataset'), dict) and 'pipeline' not in ds:
+                ds = ds['dataset']  # wrappers (RepeatDataset, ...)
+            return ds
+    return None
+
+
+def _config_metainfo(cfg: Config) -> dict:
+    ds = _dataset_cfg(cfg) or {}
+    meta = dict(ds.get('metainfo') or {})
+    if not meta.get('classes'):
+        from rotated_ld.registry import DATASETS
+
+        try:
+            cls = DATASETS.get(ds.get('type')) if ds.get('type') else None
+        except Exception:  # the dataset package may be incomplete; classes are optional here
+            cls = None
+        if cls is not None and isinstance(getattr(cls, 'METAINFO', None), dict):
+            meta = dict(cls.METAINFO, **meta)
+    return meta
+
+
+def _is_loader(t: dict) -> bool:
+    return 'LoadImage' in str(t.get('type', ''))
+
+
+def build_test_pipeline(cfg: Config, from_array: bool = False) -> Compose:
+    """The config's test pipeline (``test_pipeline`` or ``test_dataloader.dataset.pipeline``),
+    without annotation loading; with ``from_array`` also without the image-loading step."""
+    pipeline = cfg.get('test_pipeline')
+    if pipeline is None:
+        ds = _dataset_cfg(cfg)
+        pipeline = ds.get('pipeline') if ds else None
+    if not pipeline:
+        raise ValueError('the config has no test pipeline (test_dataloader.dataset.pipeline)')
+    steps = [copy.deepcopy(dict(t)) for t in pipeline
+             if 'LoadAnnotations' not in str(t.get('type', '')) and 'LoadRAnnotations' not in str(t.get('type', ''))]
+    if from_array:
+        steps = [t for t in steps if not _is_loader(t)]
+    from rotated_ld.registry import TRANSFORMS
+
+    return Compose([TRANSFORMS.build(t) for t in steps])
+
+
+def read_image(path: str) -> np.ndarray:
+    """Read a BGR uint8 image; ``FileNotFoundError`` / ``OSError`` with the path on failure."""
+    import cv2
+
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None:
+        raise OSError(f'cannot read image {path} (not an image, or a format OpenCV cannot decode)')
+    return img
+
+
+def _array_results(img: np.ndarray, img_id: str, img_path: Optional[str] = None) -> dict:
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    if img.dtype != np.uint8:
+        raise ValueError(f'image arrays must be uint8 BGR (H, W, 3), got {img.dtype} {img.shape}')
+    h, w = img.shape[:2]
+    return dict(img=img, img_id=img_id, img_path=img_path, ori_shape=(h, w), img_shape=(h, w))
+
+
+def inference_detector(model: nn.Module, imgs: Union[ImageInput, Sequence[ImageInput]],
+                       test_pipeline: Optional[Compose] = None, batch_size: int = 1,
+                       img_ids: Optional[Sequence[str]] = None):
+    """Run ``model`` on image paths or BGR uint8 arrays ``(H, W, 3)`` through the test pipeline.
+
+    Args:
+        model: a detector from :func:`init_detector` (needs ``model.cfg``).
+        imgs: one image or a sequence (paths and arrays may be mixed).
+        test_pipeline: override of the config's pipeline (must accept what ``imgs`` hold).
+        batch_size: images per forward pass.
+        img_ids: optional ids written into the samples' ``img_id`` (default: file stem / index).
+
+    Returns:
+        ``DetDataSample`` for a single input, else a list in input order; ``pred_instances``
+        in original-image pixels.
+    """
+    single = isinstance(imgs, (str, np.ndarray)) or hasattr(imgs, '__fspath__')
+    items = [imgs] if single else list(imgs)
+    cfg = model.cfg
+    pipelines = {}
+
+    def pipeline_for(is_array: bool) -> Compose:
+        if test_pipeline is not None:
+            return test_pipeline
+        if is_array not in pipelines:
+            pipelines[is_array] = build_test_pipeline(cfg, from_array=is_array)
+        return pipelines[is_array]
+
+    has_loader = test_pipeline is not None or any(
+        _is_loader(t) for t in (cfg.get('test_pipeline') or (_dataset_cfg(cfg) or {}).get('pipeline') or []))
+    outputs = []
+    for start in range(0, len(items), max(1, int(batch_size))):
+        chunk = items[start:start + batch_size]
+        batch = dict(inputs=[], data_samples=[])
+        for j, item in enumerate(chunk):
+            idx = start + j
+            if isinstance(item, np.ndarray):
+                img_id = img_ids[idx] if img_ids else str(idx)
+                data = pipeline_for(True)(_array_results(item, img_id))
+            else:
+                path = str(item)
+                img_id = img_ids[idx] if img_ids else osp.splitext(osp.basename(path))[0]
+                if has_loader:
+                    if not osp.isfile(path):
+                        raise FileNotFoundError(f'image not found: {path}')
+                    data = pipeline_for(False)(dict(img_path=path, img_id=img_id))
+                else:
+                    data = pipeline_for(True)(_array_results(read_image(path), img_id, path))
+            if data is None:
+                raise ValueError(f'the test pipeline dropped image {img_id!r}')
+            batch['inputs'].append(data['inputs'])
+            batch['data_samples'].append(data['data_samples'])
+        with torch.no_grad():
+            outputs.extend(model.test_step(batch))
+    return outputs[0] if single else outputs
