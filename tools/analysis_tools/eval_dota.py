@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     print(f'{len(images)} images, {n_det} detections, {t1 - t0:.2f} s')
     if args.out:
         out = res.to_dict()
-        out.update(gt=args.gt, det=args.det, metric=args.metric, classes=args.classes, images=len(images))
+        out.update(gt=args.gt, det=args.det, metric=args.metric, class_set=args.classes, images=len(images))
         with open(args.out, 'w') as f:
             json.dump(out, f, indent=2)
         print(f'wrote {args.out}')

@@ -74,6 +74,8 @@ def _convex_iou_torch(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
         from rotated_ld.ops import poly_iou
     except ImportError:
         return None
+    if not callable(poly_iou):  # ops package present but the function not exported (yet)
+        return None
     with torch.no_grad():
         out = poly_iou(torch.from_numpy(a), torch.from_numpy(b), mode='iou', aligned=True)
     return out.double().cpu().numpy()

@@ -77,6 +77,8 @@ def _nms_rboxes(rboxes: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_
 
         from rotated_ld.ops import batched_nms_rotated
     except ImportError:
+        batched_nms_rotated = None
+    if not callable(batched_nms_rotated):
         return nms_polygons(rbox2poly_np(rboxes), scores, groups, iou_thr)
     keep = batched_nms_rotated(torch.from_numpy(np.ascontiguousarray(rboxes, np.float64)),
                                torch.from_numpy(np.ascontiguousarray(scores, np.float64)),

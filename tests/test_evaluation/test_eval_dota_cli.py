@@ -1,0 +1,66 @@
+"""tools/analysis_tools/eval_dota.py: table + mAP, JSON output, one-line errors naming file:row (< 2 s CPU)."""
+import json
+
+import pytest
+
+from tools.analysis_tools.eval_dota import main
+
+GT = {
+    'P0001': ['imagesource:GoogleEarth', 'gsd:0.1', '0 0 10 0 10 10 0 10 plane 0', '20 20 40 20 40 30 20 30 ship 0',
+              '50 50 60 50 60 60 50 60 ship 1'],
+    'P0002': ['100 100 120 100 120 120 100 120 plane 0'],
+}
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    gt, det = tmp_path / 'gt', tmp_path / 'det'
+    gt.mkdir()
+    det.mkdir()
+    for img, rows in GT.items():
+        (gt / f'{img}.txt').write_text('\n'.join(rows) + '\n')
+    (det / 'Task1_plane.txt').write_text('P0001 0.9 0 0 10 0 10 10 0 10\nP0002 0.8 100 100 120 100 120 120 100 120\n'
+                                         'P0002 0.3 300 300 310 300 310 310 300 310\n')
+    (det / 'Task1_ship.txt').write_text('P0001 0.7 20 20 40 20 40 30 20 30\nP0001 0.95 50 50 60 50 60 60 50 60\n')
+    return gt, det
+
+
+def test_scores_and_prints_table(dirs, tmp_path, capsys):
+    gt, det = dirs
+    assert main(['--gt', str(gt), '--det', str(det), '--out', str(tmp_path / 'r.json'), '--coco-thrs']) == 0
+    out = capsys.readouterr().out
+    assert 'mAP: 1.0000' in out and '| plane' in out and 'recall' in out and '1.0000' in out
+    assert 'mAP@[.5:.95]' in out
+    r = json.load(open(tmp_path / 'r.json'))
+    assert r['classes']['ship']['gts'] == 1 and r['classes']['plane']['dets'] == 3
+    assert main(['--gt', str(gt), '--det', str(det), '--metric', 'area', '--classes', 'dota2.0']) == 0
+    assert 'mAP: 1.0000' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('fname,text,msg', [
+    ('Task1_plane.txt', 'P0099 0.9 0 0 10 0 10 10 0 10\n', "Task1_plane.txt:1: image 'P0099'"),
+    ('Task1_car.txt', 'P0001 0.9 0 0 10 0 10 10 0 10\n', "Task1_car.txt: class 'car'"),
+    ('Task1_plane.txt', 'P0001 0.9 0 0 10 0 10 10 0 10\nP0001 nan 0 0 10 0 10 10 0 10\n',
+     "Task1_plane.txt:2: score is 'nan'"),
+    ('Task1_plane.txt', 'P0001 0.9 0 0 10 0 10 10\n', 'Task1_plane.txt:1: malformed row'),
+    ('Task1_plane.txt', 'P0001 high 0 0 10 0 10 10 0 10\n', 'Task1_plane.txt:1: malformed row'),
+])
+def test_clear_errors(dirs, capsys, fname, text, msg):
+    gt, det = dirs
+    (det / fname).write_text(text)
+    assert main(['--gt', str(gt), '--det', str(det)]) == 1
+    err = capsys.readouterr().err
+    assert msg in err and err.count('\n') == 1
+
+
+def test_unknown_gt_class_and_missing_dirs(dirs, tmp_path, capsys):
+    gt, det = dirs
+    (gt / 'P0003.txt').write_text('0 0 1 0 1 1 0 1 container-crane 0\n')
+    assert main(['--gt', str(gt), '--det', str(det)]) == 1
+    assert "P0003.txt:1: class 'container-crane'" in capsys.readouterr().err
+    assert main(['--gt', str(gt), '--det', str(det), '--classes', 'dota1.5']) == 0
+    assert main(['--gt', str(tmp_path / 'nope'), '--det', str(det)]) == 1
+    assert 'does not exist' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(['--gt', str(gt), '--det', str(det), '--metric', 'coco'])
+    assert main(['--gt', str(gt), '--det', str(det), '--classes', 'dota3']) == 1
