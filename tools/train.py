@@ -77,8 +77,14 @@ def build_cfg(args: argparse.Namespace):
         cfg.auto_scale_lr.enable = True
 
     if args.resume == 'auto':
+        from rotated_ld.engine import find_latest_valid_checkpoint
+
+        # the newest *complete* checkpoint; corrupt ones are reported and skipped
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = find_latest_valid_checkpoint(cfg.work_dir) \
+            if osp.isdir(cfg.work_dir) else None
+        if cfg.load_from is None:
+            print(f'--resume: no valid checkpoint in {cfg.work_dir}; starting from scratch', file=sys.stderr)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
@@ -110,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     from mmengine.logging import MMLogger, print_log
 
     import rotated_ld  # noqa: F401  (safe checkpoint loader, registries)
+    from rotated_ld.engine import NonFiniteLossError
     from rotated_ld.utils.setup_env import did_you_mean, init_cpu_distributed
 
     cfg = build_cfg(args)
@@ -123,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
         report_lr_scaling(cfg, MMLogger.get_current_instance())
         runner.train()
+    except NonFiniteLossError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 3
     except KeyError as e:
         hint = did_you_mean(e)
         if hint is None:

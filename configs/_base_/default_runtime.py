@@ -9,6 +9,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 
+# Stops on a NaN/inf loss term or gradient before the update, naming it (action='skip' to skip).
+custom_hooks = [dict(type='NonFiniteCheckHook', action='stop')]
+
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

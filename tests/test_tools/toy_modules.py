@@ -66,3 +66,61 @@ class ToyMAE(BaseMetric):
 
     def compute_metrics(self, results):
         return dict(mae=sum(results) / max(len(results), 1))
+
+
+def _install_kill_during_save(name: str) -> None:
+    """SIGKILL this process halfway through writing the checkpoint file ``name`` (a real kill
+    inside the real atomic-save code path)."""
+    import signal
+
+    from rotated_ld.engine import atomic_save
+
+    real_fdopen = os.fdopen
+
+    class _DyingFile:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            self.f.write(data[: len(data) // 2])
+            self.f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        def __getattr__(self, k):
+            return getattr(self.f, k)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.f.__exit__(*exc)
+
+    def fdopen(fd, *args, **kwargs):
+        f = real_fdopen(fd, *args, **kwargs)
+        path = os.readlink(f'/proc/self/fd/{fd}')
+        return _DyingFile(f) if os.path.basename(path).startswith(f'.{name}.') else f
+
+    atomic_save.os.fdopen = fdopen
+
+
+if os.environ.get('TOY_KILL_SAVING'):
+    _install_kill_during_save(os.environ['TOY_KILL_SAVING'])
+
+
+@MODELS.register_module()
+class ToyRegressorWithAux(ToyRegressor):
+    """Adds ``loss_aux`` that turns NaN at iteration ``TOY_NAN_AT`` (1-based, counted per process)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._calls = 0
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        out = super().forward(inputs, data_samples, mode)
+        if mode == 'loss':
+            self._calls += 1
+            aux = self.fc.weight.sum() * 0.0
+            if self._calls == int(os.environ.get('TOY_NAN_AT', '0')):
+                aux = aux + float('nan')
+            out['loss_aux'] = aux
+        return out
