@@ -34,7 +34,6 @@ import math
 from typing import NamedTuple, Optional, Sequence
 
 import torch
-from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
@@ -42,7 +41,8 @@ from rotated_ld.registry import MODELS, TASK_UTILS
 
 from ..layers import ConvModule
 from ..task_modules.coders.distribution_delta import DEFAULT_RANGES, DistributionDelta
-from ..utils import empty_instances, unpack_gt_instances
+from ..utils import empty_instances
+from .base_dense_head import BaseDenseHead
 
 DEFAULT_ANCHORS = dict(type='RotatedAnchorGenerator', octave_base_scale=4, scales_per_octave=3,
                        ratios=[1.0, 0.5, 2.0], strides=[8, 16, 32, 64, 128])
@@ -93,7 +93,7 @@ def _build(cfg, registry=MODELS):
 
 
 @MODELS.register_module()
-class RotatedRetinaHead(BaseModule):
+class RotatedRetinaHead(BaseDenseHead):
     """Rotated RetinaNet head, plain or with distribution deltas.
 
     Args:
@@ -285,17 +285,12 @@ class RotatedRetinaHead(BaseModule):
                              (labels >= 0) & (labels < self.num_classes), num_pos_total, gts_out)
 
     # ------------------------------------------------------------------ losses
-    def loss(self, feats: Sequence[Tensor], batch_data_samples: list, **extra) -> dict:
-        """Forward + :meth:`loss_by_feat`; ``extra`` (``teacher_outs``, ``teacher_feats``) goes to
-        the :meth:`_extra_losses` hook."""
-        outs = self(feats)
-        gts, metas, ignores = unpack_gt_instances(batch_data_samples)
-        return self.loss_by_feat(*outs, gts, metas, ignores, **extra)
-
     def loss_by_feat(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
                      batch_gt_instances: list[InstanceData], batch_img_metas: list[dict],
                      batch_gt_instances_ignore: Optional[list] = None, **extra) -> dict:
-        """Focal loss + box loss (+ the hook's terms).
+        """Focal loss + box loss (+ the hook's terms). ``loss(feats, samples, **extra)`` of
+        :class:`BaseDenseHead` calls this with ``feats=`` and the KD detector's ``teacher_outs=``,
+        ``teacher_feats=``; they reach :meth:`_extra_losses`.
 
         Returns:
             dict: ``loss_cls``, ``loss_bbox`` (+ ``_extra_losses``), ``num_pos`` (log only).
@@ -330,10 +325,6 @@ class RotatedRetinaHead(BaseModule):
         return {}
 
     # ------------------------------------------------------------------ inference
-    def predict(self, feats: Sequence[Tensor], batch_data_samples: list, rescale: bool = True) -> list:
-        metas = [s.metainfo for s in batch_data_samples]
-        return self.predict_by_feat(*self(feats), batch_img_metas=metas, rescale=rescale)
-
     def predict_by_feat(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
                         batch_img_metas: list[dict], rescale: bool = True) -> list[InstanceData]:
         """Decode, select and NMS each image; boxes in original-image coordinates if ``rescale``.
