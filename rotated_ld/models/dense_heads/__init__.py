@@ -5,3 +5,4 @@ from .ld_head import LDHead  # noqa: F401
 from .rotated_retina_head import RotatedRetinaHead  # noqa: F401
 from .rotated_gfl_head import RotatedGFLHead  # noqa: F401
 from .rotated_ld_retina_head import RotatedLDRetinaHead  # noqa: F401
+from .rotated_ld_head import RotatedLDHead  # noqa: F401
