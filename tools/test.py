@@ -102,11 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     from mmengine.runner import Runner
 
     import rotated_ld  # noqa: F401
-    from rotated_ld.utils.setup_env import did_you_mean, init_cpu_distributed
+    from rotated_ld.utils.setup_env import did_you_mean, init_cpu_distributed, init_cpu_slurm
 
     cfg = build_cfg(args)
     if args.launcher == 'pytorch' and not torch.cuda.is_available():
         init_cpu_distributed(cfg)
+    elif args.launcher == 'slurm' and not torch.cuda.is_available():
+        init_cpu_slurm(cfg)
     try:
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
         runner.test()

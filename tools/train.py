@@ -117,11 +117,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import rotated_ld  # noqa: F401  (safe checkpoint loader, registries)
     from rotated_ld.engine import NonFiniteLossError
-    from rotated_ld.utils.setup_env import did_you_mean, init_cpu_distributed
+    from rotated_ld.utils.setup_env import did_you_mean, init_cpu_distributed, init_cpu_slurm
 
     cfg = build_cfg(args)
     if args.launcher == 'pytorch' and not torch.cuda.is_available():
         init_cpu_distributed(cfg)
+    elif args.launcher == 'slurm' and not torch.cuda.is_available():
+        init_cpu_slurm(cfg)
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner

@@ -51,6 +51,30 @@ def init_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+def init_cpu_slurm(cfg: Config, port: int = 29500) -> None:
+    """SLURM launcher without CUDA: derive torch.distributed's env from SLURM's and start gloo.
+
+    MMEngine's slurm init calls ``torch.cuda.set_device``; this mirrors its env handling
+    (``MASTER_ADDR`` = first host of ``SLURM_NODELIST``, ``MASTER_PORT`` from env or ``port``).
+    """
+    import subprocess
+
+    env = os.environ
+    env['RANK'] = env['SLURM_PROCID']
+    env['WORLD_SIZE'] = env['SLURM_NTASKS']
+    env['LOCAL_RANK'] = env.get('SLURM_LOCALID', '0')
+    if 'MASTER_ADDR' not in env:
+        nodes = env.get('SLURM_NODELIST', '127.0.0.1')
+        try:
+            out = subprocess.run(['scontrol', 'show', 'hostname', nodes], capture_output=True, text=True,
+                                 check=True).stdout
+            env['MASTER_ADDR'] = out.split()[0]
+        except (OSError, subprocess.CalledProcessError, IndexError):
+            env['MASTER_ADDR'] = nodes.split(',')[0]
+    env.setdefault('MASTER_PORT', str(port))
+    init_cpu_distributed(cfg)
+
+
 def world_size_from_env() -> int:
     return int(os.environ.get('WORLD_SIZE', '1'))
 
