@@ -121,3 +121,37 @@ def test_angle_version_mismatch_and_plain_channels():
     with pytest.raises(ValueError, match='angle_version'):
         tiny_head(angle_version='le90', bbox_coder=dict(angle_version='oc'))
     assert tiny_head(reg_max=None).reg_channels == 5
+
+
+@pytest.mark.parametrize('device', DEVICES)
+@pytest.mark.parametrize('reg_max', [8, None])
+def test_predict_contract(device, reg_max):
+    head = tiny_head(reg_max=reg_max).to(device).eval()
+    samples = make_samples([[], []], device)
+    samples[1].set_metainfo(dict(scale_factor=(0.5, 0.5)))
+    with torch.no_grad():
+        res = head.predict(make_feats(device), samples, rescale=True)
+        res_norescale = head.predict(make_feats(device), samples, rescale=False)
+    assert len(res) == 2
+    for r in res:
+        assert r.bboxes.shape[1] == 5 and r.bboxes.shape[0] == r.scores.shape[0] == r.labels.shape[0]
+        assert 0 < r.bboxes.shape[0] <= 20
+        assert (r.scores[:-1] >= r.scores[1:]).all()
+        assert ((r.bboxes[:, 4] >= -math.pi / 2) & (r.bboxes[:, 4] < 0 + 1e-6)).all()  # oc
+    # scale_factor 0.5: coordinates in the original image are twice the input's
+    assert torch.allclose(res[1].bboxes[:, :4], res_norescale[1].bboxes[:, :4] * 2, atol=1e-4)
+
+
+def test_predict_finds_trained_box():
+    """Logits set by hand at one anchor → that anchor's decoded box comes out first."""
+    head = tiny_head(reg_max=None)
+    feats = make_feats('cpu', batch=1)
+    cls, reg = head(feats)
+    cls = [torch.full_like(c, -10.) for c in cls]
+    reg = [torch.zeros_like(r) for r in reg]
+    cls[0][0, 4 * 3 + 1, 2, 5] = 5.0  # location (y=2, x=5), anchor 4, class 1
+    reg[0][0, 4 * 5 + 4, 2, 5] = -0.3  # da
+    res = head.predict_by_feat(cls, reg, batch_img_metas=[dict(scale_factor=(1., 1.))], rescale=True)[0]
+    assert res.labels[0] == 1
+    w, h = head.prior_generator.base_wh(0)[4].tolist()
+    assert torch.allclose(res.bboxes[0], torch.tensor([40., 16., w, h, -0.3]), atol=1e-4)

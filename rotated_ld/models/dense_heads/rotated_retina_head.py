@@ -334,6 +334,7 @@ class RotatedRetinaHead(BaseDenseHead):
             ``labels`` (K,); K ≤ ``max_per_img``.
         """
         from rotated_ld.ops import multiclass_nms_rotated
+        from rotated_ld.structures.bbox import regularize_rboxes
 
         cfg = self.test_cfg
         cls, reg = self.flatten(cls_scores, bbox_preds)
@@ -354,7 +355,9 @@ class RotatedRetinaHead(BaseDenseHead):
                 boxes_l.append(self.bbox_coder.decode(pri, self.reg_to_deltas(rg)))
                 scores_l.append(sc)
                 start += n
-            boxes, scores = torch.cat(boxes_l), torch.cat(scores_l)
+            # the oc delta is not wrapped (as mmrotate) and edge_swap=False may give w < h:
+            # return boxes in the head's angle version (the same boxes, regularised)
+            boxes, scores = regularize_rboxes(torch.cat(boxes_l), self.angle_version), torch.cat(scores_l)
             if cfg.get('min_bbox_size', 0) > 0:
                 ok = (boxes[:, 2] > cfg['min_bbox_size']) & (boxes[:, 3] > cfg['min_bbox_size'])
                 boxes, scores = boxes[ok], scores[ok]
