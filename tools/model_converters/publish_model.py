@@ -29,15 +29,14 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
 KEEP = ('meta', 'state_dict')
-# path components that mark teacher / distillation-only weights
-DISTILL_COMPONENTS = ('teacher', '_teacher', 'teacher_model', 'distill_adapters')
 
 
 def is_distill_key(key: str, extra: list[re.Pattern] = ()) -> bool:
-    """True for a state-dict key that belongs to the teacher or to distillation-only modules."""
-    if any(part in DISTILL_COMPONENTS for part in key.split('.')):
-        return True
-    return any(p.search(key) for p in extra)
+    """True for a state-dict key that belongs to the teacher or to distillation-only modules
+    (the rule ``init_detector`` applies too: :func:`rotated_ld.apis.is_distill_key`)."""
+    from rotated_ld.apis.inference import is_distill_key as _is_distill
+
+    return _is_distill(key) or any(p.search(key) for p in extra)
 
 
 def process_checkpoint(checkpoint: dict, drop_keys: list[str] = (), keep_keys: list[str] = ()) -> tuple[dict, dict]:
