@@ -6,13 +6,14 @@
 #   python tools/data/dota/split/img_split.py --base-json tools/data/dota/split/split_configs/synthetic_val.json
 dataset_type = 'DOTADataset'
 data_root = 'data/synthetic_dota_split/'
-angle_version = 'le90'
+# (the model config owns the top-level `angle_version`; a child config that changes it overrides
+#  these pipelines' ConvertBoxType/flip angle_version too)
 img_scale = (384, 384)
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, box_type='qbox'),
-    dict(type='ConvertBoxType', box_type_mapping=dict(gt_bboxes='rbox'), angle_version=angle_version),
+    dict(type='ConvertBoxType', box_type_mapping=dict(gt_bboxes='rbox'), angle_version='le90'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.75, direction=['horizontal', 'vertical', 'diagonal']),
     dict(type='PackDetInputs'),
@@ -21,7 +22,7 @@ val_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, box_type='qbox'),
-    dict(type='ConvertBoxType', box_type_mapping=dict(gt_bboxes='rbox'), angle_version=angle_version),
+    dict(type='ConvertBoxType', box_type_mapping=dict(gt_bboxes='rbox'), angle_version='le90'),
     dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 test_pipeline = [
