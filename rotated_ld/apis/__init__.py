@@ -1,4 +1,5 @@
 """High-level inference: build a detector, run it on images, and on large scenes by sliding window."""
+from .fuse import fuse_conv_bn
 from .inference import (
     CheckpointMismatchError,
     build_test_pipeline,
@@ -12,4 +13,4 @@ from .sliding_window import SceneReader, inference_detector_by_patches, scene_wi
 
 __all__ = ['init_detector', 'inference_detector', 'inference_detector_by_patches', 'SceneReader',
            'scene_windows', 'build_test_pipeline', 'CheckpointMismatchError', 'is_distill_key',
-           'student_model_cfg', 'read_image']
+           'student_model_cfg', 'read_image', 'fuse_conv_bn']
