@@ -4,11 +4,12 @@ Greedy NMS keeps the highest-scoring box, drops every box whose IoU with it is `
 and repeats; ties in score are broken by index (stable sort), so the kept set equals the textbook
 loop. We compute it in two vectorised steps instead of one IoU row per kept box:
 
-1. all pairs ``(i, j), i < j`` in score order whose enclosing xyxy boxes overlap (chunked grid
-   test) get the exact rotated IoU (:func:`.iou_rotated.rbox_intersection_aligned`); the pairs
-   over the threshold form a sparse "i would suppress j" graph;
-2. one sweep over the rows of that graph in score order (only boxes that suppress someone): a
-   box that is still alive suppresses its row. Boxes that suppress nobody cost nothing here.
+1. boxes are taken in score order in blocks of still-alive rows; each row is paired with the
+   later still-alive boxes whose enclosing xyxy boxes overlap it (grid test), and only those
+   pairs get the exact rotated IoU (:func:`.iou_rotated.rbox_intersection_aligned`);
+2. a sweep over the block's "i would suppress j" edges (IoU > threshold) in score order: a row
+   that is still alive suppresses its edges. Rows already suppressed by earlier blocks are never
+   paired at all, so heavy suppression (typical for dense-head proposals) makes NMS cheaper.
 
 ``batched_nms_rotated`` restricts pairs to equal class ids inside step 1, so classes never interact
 (no coordinate-offset trick, hence no float32 precision loss on large offsets).
@@ -25,44 +26,50 @@ from .iou_rotated import EXACT_CHUNK, PREFILTER_CHUNK, _aligned_iou
 __all__ = ['nms_rotated', 'batched_nms_rotated', 'multiclass_nms_rotated']
 
 
-def _suppression_graph(boxes: Tensor, iou_threshold: float, idxs: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
-    """Pairs ``(i, j)``, ``i < j`` (row-major order) of score-sorted boxes with IoU > threshold."""
+def _greedy_keep(boxes: Tensor, iou_threshold: float, idxs: Optional[Tensor]) -> np.ndarray:
+    """Alive mask ``(n,)`` of greedy NMS over score-sorted ``boxes`` (row 0 = best)."""
     n = boxes.shape[0]
+    dev = boxes.device
     hb = rbox2hbox(boxes)
-    rows = max(1, PREFILTER_CHUNK // n)
-    out_i, out_j = [], []
-    for r0 in range(0, n, rows):
-        r1 = min(n, r0 + rows)
-        a, b = hb[r0:r1, None, :], hb[None, r0:, :]
-        mask = (a[..., 0] < b[..., 2]) & (b[..., 0] < a[..., 2])
-        mask &= (a[..., 1] < b[..., 3]) & (b[..., 1] < a[..., 3])
-        if idxs is not None:
-            mask &= idxs[r0:r1, None] == idxs[None, r0:]
-        mask = torch.triu(mask, diagonal=1)  # columns start at r0: keep j > i
+    hbt = hb.T.contiguous()  # (4, n): contiguous rows for the grid test
+    suppressed = np.zeros(n, dtype=bool)
+    r0 = 0
+    while r0 < n:
+        alive = np.flatnonzero(~suppressed[r0:]) + r0  # rows >= r0 still alive, ascending
+        if alive.size < 2:
+            break
+        nb = max(1, min(alive.size - 1, PREFILTER_CHUNK // alive.size))
+        rows_np, cols_np = alive[:nb], alive[1:]
+        rows, cols = torch.from_numpy(rows_np).to(dev), torch.from_numpy(cols_np).to(dev)
+        a, b = hb[rows], hbt[:, cols]
+        mask = (a[:, 0:1] < b[2]) & (b[0] < a[:, 2:3])
+        mask &= (a[:, 1:2] < b[3]) & (b[1] < a[:, 3:4])
+        mask &= cols[None, :] > rows[:, None]  # each pair once, i before j in score order
+        if idxs is not None:  # never across classes
+            mask &= idxs[rows][:, None] == idxs[cols][None, :]
         ii, jj = mask.nonzero(as_tuple=True)
-        ii, jj = ii + r0, jj + r0
+        ii, jj = rows[ii], cols[jj]
+        hits_i, hits_j = [], []
         for k in range(0, ii.numel(), EXACT_CHUNK):
             i, j = ii[k:k + EXACT_CHUNK], jj[k:k + EXACT_CHUNK]
             over = _aligned_iou(boxes[i], boxes[j], 'iou') > iou_threshold
-            out_i.append(i[over])
-            out_j.append(j[over])
-    if not out_i:
-        e = boxes.new_zeros((0,), dtype=torch.long)
-        return e, e
-    return torch.cat(out_i), torch.cat(out_j)
+            hits_i.append(i[over])
+            hits_j.append(j[over])
+        if hits_i:
+            _sweep(suppressed, torch.cat(hits_i).cpu().numpy(), torch.cat(hits_j).cpu().numpy())
+        r0 = int(rows_np[-1]) + 1
+    return ~suppressed
 
 
-def _greedy_sweep(n: int, ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
-    """Alive mask ``(n,)`` after greedy suppression along the sorted edge list ``ii -> jj``."""
-    suppressed = np.zeros(n, dtype=bool)
+def _sweep(suppressed: np.ndarray, ii: np.ndarray, jj: np.ndarray) -> None:
+    """Greedy suppression along edges ``ii -> jj`` grouped by ascending ``ii`` (in place)."""
     if ii.size == 0:
-        return ~suppressed
+        return
     starts = np.flatnonzero(np.r_[True, ii[1:] != ii[:-1]])
     ends = np.r_[starts[1:], ii.size]
     for s, e in zip(starts.tolist(), ends.tolist()):
-        if not suppressed[ii[s]]:  # rows are in score order: i's own fate is already final
+        if not suppressed[ii[s]]:  # rows come in score order: i's own fate is already final
             suppressed[jj[s:e]] = True
-    return ~suppressed
 
 
 def _nms(boxes: Tensor, scores: Tensor, iou_threshold: float, idxs: Optional[Tensor]) -> Tensor:
@@ -78,8 +85,7 @@ def _nms(boxes: Tensor, scores: Tensor, iou_threshold: float, idxs: Optional[Ten
         b = boxes[order]
         if not torch.is_floating_point(b) or b.dtype in (torch.float16, torch.bfloat16):
             b = b.float()  # fp16 range is short for areas
-        ii, jj = _suppression_graph(b, float(iou_threshold), None if idxs is None else idxs[order])
-        alive = _greedy_sweep(n, ii.cpu().numpy(), jj.cpu().numpy())
+        alive = _greedy_keep(b, float(iou_threshold), None if idxs is None else idxs[order])
         keep_sorted = torch.from_numpy(np.flatnonzero(alive)).to(boxes.device)
     return order[keep_sorted]
 

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from ..structures.bbox import poly2hbox
-from .iou_rotated import EXACT_CHUNK, PREFILTER_CHUNK, _overlap_ratio, _tolerances, candidate_pairs
+from .iou_rotated import EXACT_CHUNK, PREFILTER_CHUNK, _overlap_ratio, candidate_pairs
 
 __all__ = ['poly_iou', 'poly_area', 'POLY_IOU_STATS']
 
@@ -55,7 +55,8 @@ def _convex_inter_aligned(pa: Tensor, pb: Tensor) -> Tensor:
     pa, pb = pa - origin, pb - origin
     da = torch.roll(pa, -1, dims=1) - pa
     db = torch.roll(pb, -1, dims=1) - pb
-    rel, tau = _tolerances(pa.dtype)
+    eps_rel = torch.finfo(pa.dtype).eps
+    rel, tau = 16 * eps_rel, (1e-10 if pa.dtype == torch.float64 else 1e-5)
     scale = (pa.abs().amax((1, 2)) + pb.abs().amax((1, 2)))[:, None, None]
     eps = (rel * scale).detach()
 
@@ -148,7 +149,7 @@ def poly_iou(polys1: Tensor, polys2: Tensor, mode: str = 'iou', aligned: bool = 
                           for i in range(0, n, EXACT_CHUNK)])
     out = polys1.new_zeros((n, m))
     with torch.no_grad():
-        hb1, hb2 = poly2hbox(polys1), poly2hbox(polys2)
+        hb1, hb2 = poly2hbox(polys1), poly2hbox(polys2).T.contiguous()
     rows = max(1, PREFILTER_CHUNK // m)
     for r0 in range(0, n, rows):
         with torch.no_grad():
