@@ -143,8 +143,8 @@ class _Canvas:
             vis_poly = shapely.intersection(shapely.Polygon(poly.reshape(4, 2)), self.box)
             pts = np.asarray(vis_poly.exterior.coords, np.float32)
             poly = cv2.boxPoints(cv2.minAreaRect(pts)).astype(np.float64).reshape(-1)
-            poly = np.clip(poly, 0, [self.W, self.H] * 4)
             difficult = max(difficult, int(vis < 0.75))
+        poly = np.clip(poly, 0, [self.W, self.H] * 4)  # labels never leave the image
         self.objects.append(SceneObject(poly, cls, difficult))
         return True
 
