@@ -11,6 +11,7 @@ from mmengine.structures import InstanceData
 
 from rotated_ld.registry import MODELS
 from rotated_ld.structures import DetDataSample
+from tests.conftest import needs_cuda
 
 HEAD = dict(type='GFLHead', num_classes=3, in_channels=8, feat_channels=8, stacked_convs=1, norm_cfg=None,
             reg_max=8, strides=(4, 8))
@@ -225,3 +226,15 @@ def test_synthetic_slim_config_steps_once(seed):
     batch = dict(inputs=[torch.randint(0, 256, (3, 61, 70), dtype=torch.uint8)], data_samples=[s])
     log = model.train_step(batch, optim)
     assert all(torch.isfinite(v) for v in log.values())
+
+
+@needs_cuda
+def test_kd_cuda_moves_teacher_and_trains(teacher_ckpt):
+    path, _ = teacher_ckpt
+    model = MODELS.build(kd_cfg(dict(model=copy.deepcopy(TINY)), path)).cuda().train()
+    assert next(model.teacher.parameters()).is_cuda and not model.teacher.training
+    data = model.data_preprocessor(make_batch(), True)
+    assert data['inputs'].is_cuda
+    losses = model(**data, mode='loss')
+    sum(losses.values()).backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
