@@ -98,3 +98,25 @@ def test_hbox_iou_legacy():
     b = np.array([[0, 0, 9, 4]], float)
     assert hbox_iou_pairs(a, b, legacy=True)[0] == pytest.approx(50 / 100)
     assert hbox_iou_pairs(a, b)[0] == pytest.approx(36 / 81)
+
+
+def test_overlap_pairs_equals_brute_force():
+    from rotated_ld.evaluation.functional.iou import overlap_pairs
+
+    rng = np.random.default_rng(4)
+
+    def boxes(n):
+        xy = rng.uniform(0, 300, (n, 2))
+        wh = rng.uniform(1, 60, (n, 2))
+        return np.concatenate([xy, xy + wh], 1), rng.integers(0, 4, n)
+
+    (ba, ga), (bb, gb) = boxes(300), boxes(200)
+    for pad in (0.0, 1.0):
+        ia, ib = overlap_pairs(ba, ga, bb, gb, pad=pad)
+        got = set(zip(ia.tolist(), ib.tolist()))
+        ov = ((np.minimum(ba[:, None, 2], bb[None, :, 2]) - np.maximum(ba[:, None, 0], bb[None, :, 0]) + pad >= 0)
+              & (np.minimum(ba[:, None, 3], bb[None, :, 3]) - np.maximum(ba[:, None, 1], bb[None, :, 1]) + pad >= 0)
+              & (ga[:, None] == gb[None, :]))
+        assert got == set(zip(*[x.tolist() for x in np.nonzero(ov)]))
+    e = overlap_pairs(np.zeros((0, 4)), np.zeros(0), bb, gb)
+    assert e[0].shape == (0,)

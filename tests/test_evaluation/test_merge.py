@@ -96,3 +96,17 @@ def test_nms_per_class_and_image_threshold():
     # IoU(0, 1) = 90 / 110, IoU(0, 3) = 20 / 180 = 0.111: suppressed at 0.1 (devkit 'IoU > thr')
     assert nms_polygons(p, scores, groups, 0.1).tolist() == [0, 2]
     assert nms_polygons(p, scores, groups, 0.12).tolist() == [0, 3, 2]  # order: group, then score
+
+
+def test_numpy_nms_matches_ops_nms():
+    from rotated_ld.evaluation.functional.merge import _nms_rboxes
+
+    rng = np.random.default_rng(5)
+    n = 150
+    rb = np.stack([rng.uniform(0, 200, n), rng.uniform(0, 200, n), rng.uniform(10, 50, n), rng.uniform(5, 30, n),
+                   rng.uniform(-1.5, 1.5, n)], 1)
+    scores, groups = rng.random(n), rng.integers(0, 3, n)
+    for thr in (0.1, 0.5):
+        a = _nms_rboxes(rb, scores, groups, thr, 'numpy')
+        b = _nms_rboxes(rb, scores, groups, thr, 'ops')
+        assert sorted(a.tolist()) == sorted(b.tolist())

@@ -22,11 +22,12 @@ def _sample(name, pred_boxes, pred_scores, pred_labels, gt_boxes=None, gt_labels
                                  scores=torch.as_tensor(pred_scores, dtype=torch.float32),
                                  labels=torch.as_tensor(pred_labels, dtype=torch.long)), **meta)
     if gt_boxes is not None:
-        s['gt_instances'] = dict(bboxes=torch.as_tensor(gt_boxes, dtype=torch.float32),
+        s['gt_instances'] = dict(bboxes=torch.as_tensor(np.asarray(gt_boxes, float), dtype=torch.float32),
                                  labels=torch.as_tensor(gt_labels, dtype=torch.long))
         dim = torch.as_tensor(gt_boxes).shape[-1] if len(gt_boxes) else 5
         s['ignored_instances'] = dict(
-            bboxes=torch.as_tensor(ign_boxes if ign_boxes is not None else np.zeros((0, dim)), dtype=torch.float32),
+            bboxes=torch.as_tensor(np.asarray(ign_boxes if ign_boxes is not None else np.zeros((0, dim)), float),
+                                   dtype=torch.float32),
             labels=torch.as_tensor(ign_labels if ign_labels is not None else np.zeros(0), dtype=torch.long))
     return s
 

@@ -36,7 +36,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .iou import hbox_iou_pairs, poly_bounds, poly_iou_pairs
+from .iou import hbox_iou_pairs, overlap_pairs, poly_bounds, poly_iou_pairs
 
 __all__ = ['average_precision', 'eval_map', 'MeanAPResult', 'COCO_IOU_THRS']
 
@@ -214,23 +214,12 @@ def eval_map(det_results: Sequence[dict],
     if not np.isfinite(det_scores).all():
         raise ValueError(f'{int((~np.isfinite(det_scores)).sum())} detection scores are NaN/inf')
 
-    # ---- candidate pairs: same (image, class) group, overlapping horizontal bounds
+    # ---- candidate pairs: same (image, class) group, overlapping horizontal bounds (the
+    # devkit's hbb prefilter; pairs outside it have polygon IoU 0 and cannot match)
     gkey = gt_img * num_classes + gt_labels
-    gorder = np.argsort(gkey, kind='stable')  # keeps file order inside a group (devkit argmax ties)
-    gkey_sorted = gkey[gorder]
     dkey = det_img * num_classes + det_labels
-    start = np.searchsorted(gkey_sorted, dkey, 'left')
-    cnt = np.searchsorted(gkey_sorted, dkey, 'right') - start
-    pair_det = np.repeat(np.arange(len(dkey)), cnt)
-    offs = np.cumsum(cnt) - cnt
-    pair_gt = gorder[start[pair_det] + np.arange(len(pair_det)) - offs[pair_det]]
     off = 1.0 if (box_type == 'hbox' and legacy_coordinate) else 0.0
-    db, gb = poly_bounds(det_boxes), poly_bounds(gt_boxes)
-    if len(pair_det):
-        a, b = db[pair_det], gb[pair_gt]
-        keep = ((np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]) + off >= 0)
-                & (np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]) + off >= 0))
-        pair_det, pair_gt = pair_det[keep], pair_gt[keep]
+    pair_det, pair_gt = overlap_pairs(poly_bounds(det_boxes), dkey, poly_bounds(gt_boxes), gkey, pad=off)
     if box_type == 'poly':
         ious = poly_iou_pairs(det_boxes[pair_det], gt_boxes[pair_gt], backend=iou_backend)
     else:
@@ -240,9 +229,7 @@ def eval_map(det_results: Sequence[dict],
     ovmax = np.full(len(dkey), -np.inf)
     jmax = np.full(len(dkey), -1, dtype=np.int64)
     if len(pair_det):
-        rank = np.empty(len(gorder), np.int64)
-        rank[gorder] = np.arange(len(gorder))
-        o = np.lexsort((rank[pair_gt], -ious, pair_det))
+        o = np.lexsort((pair_gt, -ious, pair_det))
         first = np.ones(len(o), bool)
         first[1:] = pair_det[o[1:]] != pair_det[o[:-1]]
         best = o[first]

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from .dota_io import rbox2poly_np
-from .iou import poly_bounds, poly_iou_pairs
+from .iou import overlap_pairs, poly_bounds, poly_iou_pairs
 
 __all__ = ['merge_results', 'nms_polygons', 'MergeStats']
 
@@ -33,61 +33,58 @@ class MergeStats(dict):
 
 
 def nms_polygons(polys: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_thr: float) -> np.ndarray:
-    """Greedy NMS of quadrilaterals ``(K, 8)`` within groups; returns kept indices (score order).
+    """Greedy NMS of quadrilaterals ``(K, 8)`` within groups; returns kept indices.
 
-    numpy fallback used when ``rotated_ld.ops.batched_nms_rotated`` is unavailable or the input
-    is polygons. Suppresses IoU ``> iou_thr`` (devkit ``py_cpu_nms_poly``).
+    Suppresses IoU ``> iou_thr`` with a kept higher-scoring box of the same group (devkit
+    ``py_cpu_nms_poly``). All overlapping pairs of all groups are found and their IoU computed in
+    one vectorised pass; only the greedy sweep over boxes with overlaps is a Python loop.
+    Result order: by group, then score (descending, stable).
     """
     polys = np.asarray(polys, np.float64).reshape(-1, 8)
     scores = np.asarray(scores, np.float64).reshape(-1)
-    groups = np.asarray(groups).reshape(-1)
+    groups = np.asarray(groups, np.int64).reshape(-1)
+    n = len(scores)
     order = np.lexsort((-scores, groups))
-    g_sorted = groups[order]
-    bounds = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1], True])
-    keep = []
-    for s, e in zip(bounds[:-1], bounds[1:]):
-        idx = order[s:e]
-        n = len(idx)
-        if n == 1:
-            keep.append(idx)
-            continue
-        # IoU matrix of the group from the pairs whose horizontal bounds overlap
-        b = poly_bounds(polys[idx])
-        ii, jj = np.triu_indices(n, 1)
-        ov = ((np.minimum(b[ii, 2], b[jj, 2]) >= np.maximum(b[ii, 0], b[jj, 0]))
-              & (np.minimum(b[ii, 3], b[jj, 3]) >= np.maximum(b[ii, 1], b[jj, 1])))
-        ii, jj = ii[ov], jj[ov]
-        iou = poly_iou_pairs(polys[idx[ii]], polys[idx[jj]])
-        hit = iou > iou_thr
-        ii, jj = ii[hit], jj[hit]
-        removed = np.zeros(n, bool)
-        # i < j always: walk in score order, a kept i removes its overlapping later j
-        starts = np.searchsorted(ii, np.arange(n), 'left')
-        ends = np.searchsorted(ii, np.arange(n), 'right')
-        for i in range(n):
-            if not removed[i] and ends[i] > starts[i]:
-                removed[jj[starts[i]:ends[i]]] = True
-        keep.append(idx[~removed])
-    return np.concatenate(keep) if keep else np.zeros(0, np.int64)
+    if n <= 1:
+        return order
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n)
+    b = poly_bounds(polys)
+    ia, ib = overlap_pairs(b, groups, b, groups)
+    keep_pair = rank[ia] < rank[ib]  # each pair once, earlier (higher score) box first
+    ia, ib = ia[keep_pair], ib[keep_pair]
+    hit = poly_iou_pairs(polys[ia], polys[ib]) > iou_thr
+    ri, rj = rank[ia[hit]], rank[ib[hit]]
+    o = np.argsort(ri, kind='stable')
+    ri, rj = ri[o], rj[o]
+    removed = np.zeros(n, bool)
+    if len(ri):
+        starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+        ends = np.r_[starts[1:], len(ri)]
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            if not removed[ri[s]]:
+                removed[rj[s:e]] = True
+    return order[~removed]
 
 
-def _nms_rboxes(rboxes: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_thr: float) -> np.ndarray:
-    try:
+def _nms_rboxes(rboxes: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_thr: float,
+                backend: str = 'numpy') -> np.ndarray:
+    if backend == 'ops':
         import torch
 
         from rotated_ld.ops import batched_nms_rotated
-    except ImportError:
-        batched_nms_rotated = None
-    if not callable(batched_nms_rotated):
-        return nms_polygons(rbox2poly_np(rboxes), scores, groups, iou_thr)
-    keep = batched_nms_rotated(torch.from_numpy(np.ascontiguousarray(rboxes, np.float64)),
-                               torch.from_numpy(np.ascontiguousarray(scores, np.float64)),
-                               torch.from_numpy(np.ascontiguousarray(groups, np.int64)), float(iou_thr))
-    return keep.cpu().numpy().astype(np.int64)
+
+        keep = batched_nms_rotated(torch.from_numpy(np.ascontiguousarray(rboxes, np.float64)),
+                                   torch.from_numpy(np.ascontiguousarray(scores, np.float64)),
+                                   torch.from_numpy(np.ascontiguousarray(groups, np.int64)), float(iou_thr))
+        return keep.cpu().numpy().astype(np.int64)
+    if backend != 'numpy':
+        raise ValueError(f"nms backend {backend!r}; expected 'numpy' or 'ops'")
+    return nms_polygons(rbox2poly_np(rboxes), scores, groups, iou_thr)
 
 
 def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: float = 0.1,
-                  nms: bool = True) -> tuple[dict, MergeStats]:
+                  nms: bool = True, nms_backend: str = 'numpy') -> tuple[dict, MergeStats]:
     """Map patch detections to full images and run per-class rotated NMS.
 
     Args:
@@ -96,6 +93,8 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
             or ``(K, 8)`` polygons, in patch pixels; ``scores`` ``(K,)``; ``labels`` ``(K,)``.
         iou_thr: NMS IoU threshold (devkit 0.1).
         nms: False only translates/scales (then ``suppressed == 0``).
+        nms_backend: ``'numpy'`` (default: :func:`nms_polygons`, sweep-pruned, fastest on CPU)
+            or ``'ops'`` (``rotated_ld.ops.batched_nms_rotated``, any torch device).
 
     Returns:
         tuple: ``{image: dict(bboxes, scores, labels)}`` for every image that had at least one
@@ -143,7 +142,7 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
     n_in = len(boxes)
     if nms and n_in:
         groups = img_ids * (int(labels.max()) + 1) + labels
-        keep = _nms_rboxes(boxes, scores, groups, iou_thr) if dim == 5 else \
+        keep = _nms_rboxes(boxes, scores, groups, iou_thr, nms_backend) if dim == 5 else \
             nms_polygons(boxes, scores, groups, iou_thr)
     else:
         keep = np.arange(n_in)
