@@ -1,0 +1,8 @@
+# Rotated GFL R-101, DOTA, le90, 2x: teacher of the LD students.
+_base_ = './rotated_gfl_r101_fpn_1x_dota_le90.py'
+# 2x as ../_base_/schedules/schedule_dota_2x.py (24 epochs, steps 16/22)
+train_cfg = dict(max_epochs=24)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1.0 / 3, by_epoch=False, begin=0, end=500),
+    dict(type='MultiStepLR', begin=0, end=24, by_epoch=True, milestones=[16, 22], gamma=0.1),
+]

@@ -1,0 +1,3 @@
+# Rotated GFL R-18 (student of configs/rotated_ld), DOTA, le90, 1x.
+_base_ = './rotated_gfl_r50_fpn_1x_dota_le90.py'
+model = dict(backbone=dict(depth=18), neck=dict(in_channels=[64, 128, 256, 512]))

@@ -1,0 +1,7 @@
+# Angle-aware rotated LD: R-34 student, R-101 rotated GFL teacher (2x), DOTA, le90, 1x.
+_base_ = './rotated_ld_r18-rgfl-r50_fpn_1x_dota_le90.py'
+teacher_config = '{{ fileDirname }}/../rotated_gfl/rotated_gfl_r101_fpn_2x_dota_le90.py'
+model = dict(
+    backbone=dict(depth=34),
+    teacher_config=teacher_config,
+    teacher_ckpt='work_dirs/rotated_gfl_r101_fpn_2x_dota_le90/epoch_24.pth')
