@@ -116,10 +116,12 @@ class DOTADataset(BaseDataset):
             raise FileNotFoundError(f'no .txt annotation files in {self.ann_file!r}')
         self.skipped_lines = Counter()
         n_obj = n_ign = 0
+        by_diff: Counter = Counter()
         for txt in txt_files:
             img_id = osp.splitext(osp.basename(txt))[0]
             ann = parse_dota_txt(txt, classes=classes, strict=not self.lenient, min_area=self.min_area)
             self.skipped_lines.update(ann.skipped)
+            by_diff.update(ann.difficulties.tolist())
             instances = []
             for poly, name, diff in zip(ann.polys.tolist(), ann.labels, ann.difficulties.tolist()):
                 ignore = int(diff > self.diff_thr)
@@ -129,8 +131,9 @@ class DOTADataset(BaseDataset):
             name = f'{img_id}.{self.img_suffix}'
             data_list.append(dict(img_id=img_id, file_name=name, img_path=osp.join(img_dir, name),
                                   instances=instances, gsd=ann.gsd))
-        msg = (f'{len(data_list)} images, {n_obj} objects ({n_ign} ignored: difficulty > {self.diff_thr}) '
-               f'from {self.ann_file}')
+        diffs = ', '.join(f'{k}: {by_diff[k]}' for k in sorted(by_diff))
+        msg = (f'{len(data_list)} images, {n_obj} objects (by difficulty {{{diffs}}}; {n_ign} ignored: difficulty > '
+               f'{self.diff_thr}; 1 = difficult, 2 = truncated by the split) from {self.ann_file}')
         if self.lenient:
             total = sum(self.skipped_lines.values())
             kinds = ', '.join(f'{k}: {self.skipped_lines[k]}' for k in MALFORMED_KINDS)
