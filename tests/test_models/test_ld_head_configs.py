@@ -67,7 +67,7 @@ def test_voting_nms_config():
     assert cfg.model.test_cfg.nms == dict(type='voting_cluster_diounms', iou_threshold=0.6)
 
 
-def _batch(n=2, size=(96, 112)):
+def _batch(n=2, size=(64, 80)):
     g = torch.Generator().manual_seed(0)
     inputs, samples = [], []
     for i in range(n):
@@ -75,7 +75,7 @@ def _batch(n=2, size=(96, 112)):
         s = DetDataSample(metainfo=dict(img_id=i, img_shape=size, ori_shape=size,
                                         scale_factor=(1.0, 1.0)))
         gt = InstanceData()
-        gt.bboxes = torch.tensor([[10., 12., 60., 70.], [50., 20., 90., 50.]])
+        gt.bboxes = torch.tensor([[10., 12., 50., 60.], [40., 20., 75., 50.]])
         gt.labels = torch.tensor([1, 3])
         s.gt_instances = gt
         samples.append(s)
