@@ -110,17 +110,18 @@ def rbox_intersection_aligned(b1: Tensor, b2: Tensor) -> Tensor:
     half = half.repeat_interleave(4, dim=1)  # (K, 8, 2): B's halves for A's edges, then A's
 
     rel, tau = _tolerances(b1.dtype)
+    scale = (ax.abs() + ay.abs() + w1 + h1 + w2 + h2).detach()
     ad = d.abs()
-    par = ad <= tau * ad.sum(-1, keepdim=True)  # edge parallel to this slab (or of length 0)
+    # edge parallel to this slab, or shorter than an ulp of the pair's scale (no 1/0 overflow)
+    par = ad <= tau * (ad.sum(-1, keepdim=True) + (rel * scale)[:, None, None])
     inv = 1.0 / torch.where(par, torch.ones_like(d), d)
     mid = -p * inv
     rad = half * inv.abs()
     lo, hi = mid - rad, mid + rad
     pairs = par.flatten(1).any(1).nonzero(as_tuple=True)[0]
     if pairs.numel():  # rare in real data: fix up only the pairs that have a parallel edge
-        scale = (ax.abs() + ay.abs() + w1 + h1 + w2 + h2)[pairs].detach()
         lo_p, hi_p = _parallel_bounds(p[pairs], d[pairs], half[pairs], par[pairs], lo[pairs], hi[pairs],
-                                      (rel * scale)[:, None, None])
+                                      (rel * scale[pairs])[:, None, None])
         lo, hi = lo.index_put((pairs,), lo_p), hi.index_put((pairs,), hi_p)
     s0 = lo.amax(-1).clamp(min=0)
     s1 = hi.amin(-1).clamp(max=1)
