@@ -102,7 +102,8 @@ def detections(sample, classes) -> list[dict]:
 
     pred = sample.pred_instances
     boxes = pred.bboxes.detach().float().cpu().numpy()
-    boxes = boxes.reshape(len(boxes), -1)
+    if boxes.ndim != 2:
+        boxes = boxes.reshape(-1, 5)
     if boxes.shape[1] == 4:
         x0, y0, x1, y1 = boxes.T
         polys = np.stack([x0, y0, x1, y0, x1, y1, x0, y1], 1)
@@ -128,6 +129,7 @@ def write_outputs(out_dir: str, stem: str, dets: list[dict], meta: dict) -> None
 def run(args) -> int:
     paths = collect_images(args.images)  # before the heavy imports: bad paths fail fast
 
+    import numpy as np
     import torch
     from mmengine.config import DictAction
     from tqdm import tqdm
@@ -154,19 +156,20 @@ def run(args) -> int:
                 batch_size=args.batch_size, score_thr=args.score_thr,
                 nms_cfg=dict(type='nms_rotated', iou_threshold=args.nms_iou))
             tiles = int(sample.num_tiles)
+            merge = dict(sample.merge_stats)
         else:
-            sample = inference_detector(model, reader.read(0, 0, reader.width, reader.height), img_ids=[stem])
+            sample = inference_detector(model, np.ascontiguousarray(reader.full()), img_ids=[stem])
             keep = sample.pred_instances.scores >= args.score_thr
             sample.pred_instances = sample.pred_instances[keep]
-            tiles = 1
+            tiles, merge = 1, None
         dets = detections(sample, classes)
         total += len(dets)
         meta = dict(image=osp.abspath(path), height=reader.height, width=reader.width, classes=classes,
                     tiles=tiles, patch_size=args.patch_size, gap=args.gap, rates=list(args.rates),
-                    score_thr=args.score_thr, config=args.config, checkpoint=args.checkpoint)
+                    score_thr=args.score_thr, config=args.config, checkpoint=args.checkpoint, merge=merge)
         write_outputs(args.out_dir, stem, dets, meta)
         if not args.no_png:
-            img = reader.read(0, 0, reader.width, reader.height)[..., ::-1]
+            img = reader.full()[..., ::-1]  # BGR view -> RGB; the visualizer draws on one copy
             drawn = vis.draw_instances(img, sample.pred_instances, classes, model.dataset_meta.get('palette'))
             save_rgb(osp.join(args.out_dir, stem + '.png'), drawn)
         tqdm.write(f'{path}: {len(dets)} detections ({tiles} tiles)')

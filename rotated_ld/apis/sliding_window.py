@@ -77,6 +77,14 @@ class SceneReader:
     def shape(self) -> tuple[int, int]:
         return self.height, self.width
 
+    def full(self) -> np.ndarray:
+        """The whole scene as ``(H, W, 3)`` uint8 BGR: the source array itself when it is one
+        (no copy), else a 3-channel conversion."""
+        arr = self._arr
+        if arr.ndim == 3 and arr.shape[2] == 3:
+            return arr
+        return self.read(0, 0, self.width, self.height)
+
     def read(self, x0: int, y0: int, x1: int, y1: int, pad_value: Sequence[int] = (104, 116, 124)) -> np.ndarray:
         """BGR uint8 tile ``(y1 - y0, x1 - x0, 3)``, padded outside the scene."""
         tile = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
@@ -198,7 +206,8 @@ def inference_detector_by_patches(model: nn.Module, image: Union[str, np.ndarray
         boxes = np.stack([boxes[:, 0] - boxes[:, 2] / 2, boxes[:, 1] - boxes[:, 3] / 2,
                           boxes[:, 0] + boxes[:, 2] / 2, boxes[:, 1] + boxes[:, 3] / 2], 1)
     inst = InstanceData()
-    inst.bboxes = torch.as_tensor(np.asarray(boxes, np.float32).reshape(len(boxes), -1))
+    boxes = np.asarray(boxes, np.float32)
+    inst.bboxes = torch.as_tensor(boxes if boxes.ndim == 2 else boxes.reshape(-1, box_dim or 5))
     inst.scores = torch.as_tensor(np.asarray(scores, np.float32))
     inst.labels = torch.as_tensor(np.asarray(labels, np.int64))
     sample = DetDataSample(metainfo=dict(img_path=reader.path, img_id=desc, ori_shape=reader.shape,

@@ -95,3 +95,8 @@ def test_horizontal_boxes_come_back_as_xyxy(model, scene, monkeypatch):
     assert pred.bboxes.shape == (2, 4)
     got = sorted(pred.bboxes.round().tolist())
     assert got == sorted([[float(v) for v in B], [float(v) for v in A]])
+
+
+def test_empty_scene_gives_empty_shaped_result(model):
+    pred = inference_detector_by_patches(model, draw_scene(300, 400, []), 256, 64, progress=False).pred_instances
+    assert pred.bboxes.shape == (0, 5) and pred.scores.shape == (0,)

@@ -91,3 +91,14 @@ def test_bad_inputs_one_line(setup, tmp_path, capsys, case):
     expect = dict(unreadable='cannot read image', wrong_arch='does not fit the model',
                   missing_ckpt='checkpoint file not found')[case]
     assert err[0].startswith('infer.py: error: ') and expect in err[0]
+
+
+def test_whole_image_mode_and_folder_input(setup, tmp_path, capsys):
+    import infer
+
+    d, cfg, ckpt, scene = setup
+    out = tmp_path / 'o'
+    assert infer.main([str(Path(scene).parent), '--config', cfg, '--checkpoint', ckpt, '--out-dir', str(out),
+                       '--patch-size', '0', '--no-png', '--device', 'cpu']) == 0
+    meta = json.loads((out / 'scene.json').read_text())
+    assert meta['tiles'] == 1 and len(meta['detections']) == 2 and not (out / 'scene.png').exists()
