@@ -1,0 +1,224 @@
+"""The offline demo: synthetic aerial scenes → split → teacher → plain and LD students → full-image mAP.
+
+Everything runs on the CPU from data the demo generates itself (nothing is downloaded):
+
+1. ``data``     synthetic DOTA-format scenes (``--train-scenes`` / ``--val-scenes``, 1000–1600 px)
+                and their split into 512 px patches with a 200 px gap (the DOTA split tool).
+2. ``teacher``  a rotated GFL detector with the angle as a periodic distribution, trained
+                ``--teacher-iters`` iterations (wider FPN/head and more iterations than the students:
+                on 2 CPU cores depth alone does not help, see docs/demo.md).
+3. ``student``  the slim student, trained ``--student-iters`` iterations without distillation.
+4. ``ld``       the same student, same iterations, distilled from the teacher (edge LD + angle LD
+                + KD on the main region, VLR LD).
+5. ``eval``     every model on the val patches, merged back to the full scenes (per-class rotated
+                NMS) and scored against the full-scene labels with the DOTA Task1 rules.
+6. a table (mAP@[.5:.95], AP50, AP75, per class AP50) and a picture of the LD student's detections
+   on a full val scene.
+
+Finished stages are reused when the demo is run again (delete ``--work-dir`` or pass ``--fresh``).
+
+Examples:
+    python tools/demo.py                                   # default budget (about 25 min on 2 cores)
+    python tools/demo.py --quick                           # a 3-minute smoke run (numbers meaningless)
+    python tools/demo.py --teacher-iters 3000 --student-iters 1200 --train-scenes 80 --work-dir work_dirs/big
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
+sys.path.insert(0, ROOT)  # run from a checkout
+
+CONFIGS = dict(
+    teacher=osp.join(ROOT, 'configs/demo/rotated-gfl_r18-wide_fpn_synthetic-dota_le90.py'),
+    student=osp.join(ROOT, 'configs/demo/rotated-gfl_r18-slim_fpn_synthetic-dota_le90.py'),
+    ld=osp.join(ROOT, 'configs/demo/rotated-ld_r18-slim-rgfl-r18-wide_fpn_synthetic-dota_le90.py'),
+)
+NAMES = dict(teacher='teacher (R18 wide)', student='student (R18 slim)', ld='LD student (R18 slim)')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description='Offline LD demo on synthetic DOTA scenes',
+                                epilog='examples:' + __doc__.split('Examples:')[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--work-dir', default='work_dirs/demo', help='where data, checkpoints and results go')
+    p.add_argument('--train-scenes', type=int, default=24)
+    p.add_argument('--val-scenes', type=int, default=6)
+    p.add_argument('--teacher-iters', type=int, default=900)
+    p.add_argument('--student-iters', type=int, default=300)
+    p.add_argument('--seed', type=int, default=0, help='training seed (the data seed is fixed)')
+    p.add_argument('--data-seed', type=int, default=2026)
+    p.add_argument('--quick', action='store_true', help='tiny budget to check the pipeline (minutes)')
+    p.add_argument('--fresh', action='store_true', help='delete --work-dir first')
+    p.add_argument('--stages', nargs='+', default=['data', 'teacher', 'student', 'ld', 'eval'],
+                   choices=['data', 'teacher', 'student', 'ld', 'eval'], help='run only these stages')
+    args = p.parse_args(argv)
+    if args.quick:
+        args.train_scenes, args.val_scenes = 4, 2
+        args.teacher_iters, args.student_iters = 40, 20
+    return args
+
+
+def log(msg: str) -> None:
+    print(f'[demo {time.strftime("%H:%M:%S")}] {msg}', flush=True)
+
+
+# ---------------------------------------------------------------------------------------------- data
+def make_data(args, data_dir: str) -> None:
+    from rotated_ld.datasets.split import SplitConfig, split_dataset
+    from rotated_ld.datasets.synthetic import make_dota_scenes
+
+    for split, num, start in (('train', args.train_scenes, 0), ('val', args.val_scenes, 10_000)):
+        raw = osp.join(data_dir, 'scenes', split)
+        done = osp.join(raw, '.done')
+        if not osp.exists(done):
+            log(f'generating {num} synthetic {split} scenes in {raw}')
+            make_dota_scenes(raw, num=num, size_range=(1000, 1600), seed=args.data_seed, start=start,
+                             nproc=min(2, os.cpu_count() or 1))
+            open(done, 'w').close()
+        out = osp.join(data_dir, 'split', split)
+        log(f'splitting {split} scenes into 512 px patches (gap 200) in {out}')
+        split_dataset([osp.join(raw, 'images')], out, ann_dirs=[osp.join(raw, 'labelTxt')],
+                      cfg=SplitConfig(sizes=(512,), gaps=(200,), rates=(1.0,)), nproc=min(2, os.cpu_count() or 1),
+                      logger=lambda m: log(str(m)))
+
+
+def data_options(data_dir: str) -> list[str]:
+    split = osp.join(data_dir, 'split')
+    val_gt = osp.join(data_dir, 'scenes', 'val', 'labelTxt') + '/'
+    return [f'train_dataloader.dataset.data_root={split}/', f'val_dataloader.dataset.data_root={split}/',
+            f'test_dataloader.dataset.data_root={split}/', f'test_evaluator.gt_dir={val_gt}']
+
+
+# ------------------------------------------------------------------------------------------- train
+def final_checkpoint(work_dir: str, iters: int) -> str:
+    return osp.join(work_dir, f'iter_{iters}.pth')
+
+
+def train(stage: str, args, data_dir: str, iters: int, extra: list[str] = ()) -> str:
+    work = osp.join(args.work_dir, stage)
+    ckpt = final_checkpoint(work, iters)
+    if osp.exists(ckpt):
+        log(f'{NAMES[stage]}: reusing {ckpt}')
+        return ckpt
+    warmup = min(50, max(1, iters // 5))
+    opts = data_options(data_dir) + [f'train_cfg.max_iters={iters}', f'randomness.seed={args.seed}',
+                                     f'param_scheduler.0.end={warmup}', f'param_scheduler.1.begin={warmup}',
+                                     *extra]
+    cmd = [sys.executable, osp.join(ROOT, 'tools/train.py'), CONFIGS[stage], '--work-dir', work]
+    if osp.exists(osp.join(work, 'last_checkpoint')):
+        cmd.append('--resume')  # an interrupted stage continues where it stopped
+    cmd += ['--cfg-options', *opts]
+    log(f'{NAMES[stage]}: training {iters} iterations → {work}')
+    t0 = time.time()
+    r = subprocess.run(cmd, cwd=ROOT)
+    if r.returncode != 0:
+        raise SystemExit(f'demo: training {stage} failed (exit {r.returncode}); its log is under {work}')
+    log(f'{NAMES[stage]}: done in {(time.time() - t0) / 60:.1f} min')
+    with open(osp.join(work, 'train_time.json'), 'w') as f:
+        json.dump(dict(seconds=time.time() - t0, iters=iters), f)
+    return ckpt
+
+
+# -------------------------------------------------------------------------------------------- eval
+def evaluate(stage: str, args, data_dir: str, ckpt: str) -> dict:
+    out = osp.join(args.work_dir, stage, 'full_image_metrics.json')
+    if osp.exists(out) and osp.getmtime(out) > osp.getmtime(ckpt):
+        with open(out) as f:
+            return json.load(f)
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    cfg = Config.fromfile(CONFIGS[stage])
+    cfg.merge_from_dict(dict(opt.split('=', 1) for opt in data_options(data_dir)))
+    cfg.work_dir = osp.join(args.work_dir, stage, 'eval')
+    cfg.load_from = ckpt
+    cfg.test_evaluator.outfile_prefix = osp.join(args.work_dir, stage, 'Task1')
+    log(f'{NAMES[stage]}: evaluating on the merged full val scenes')
+    metrics = Runner.from_cfg(cfg).test()
+    metrics = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+    with open(out, 'w') as f:
+        json.dump(metrics, f, indent=1)
+    return metrics
+
+
+def table(results: dict) -> str:
+    keys = [('mAP', 'mAP@[.5:.95]'), ('AP50', 'AP50'), ('AP75', 'AP75')]
+
+    def pick(m: dict, key: str):
+        for k, v in m.items():
+            if k.split('/')[-1] == key:
+                return v
+        return float('nan')
+
+    lines = ['| model | ' + ' | '.join(h for _, h in keys) + ' |', '|---|' + '---|' * len(keys)]
+    for stage, m in results.items():
+        lines.append(f'| {NAMES[stage]} | ' + ' | '.join(f'{100 * pick(m, k):.1f}' for k, _ in keys) + ' |')
+    classes = sorted({k.split('/')[-1][len('AP50_'):] for m in results.values() for k in m
+                      if k.split('/')[-1].startswith('AP50_')})
+    if classes:
+        lines += ['', '| class | ' + ' | '.join(NAMES[s] for s in results) + ' |', '|---|' + '---|' * len(results)]
+        for c in classes:
+            lines.append(f'| {c} | ' + ' | '.join(f'{100 * pick(m, "AP50_" + c):.1f}' for m in results.values())
+                         + ' |')
+    return '\n'.join(lines)
+
+
+def picture(args, data_dir: str, ckpt: str) -> str | None:
+    val_imgs = osp.join(data_dir, 'scenes', 'val', 'images')
+    imgs = sorted(os.listdir(val_imgs))
+    if not imgs:
+        return None
+    out_dir = osp.join(args.work_dir, 'pictures')
+    cmd = [sys.executable, osp.join(ROOT, 'tools/infer.py'), osp.join(val_imgs, imgs[0]), '--config',
+           CONFIGS['ld'], '--checkpoint', ckpt, '--out-dir', out_dir, '--patch-size', '512', '--gap', '200',
+           '--score-thr', '0.3']
+    r = subprocess.run(cmd, cwd=ROOT)
+    png = osp.join(out_dir, osp.splitext(imgs[0])[0] + '.png')
+    return png if r.returncode == 0 and osp.exists(png) else None
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.fresh and osp.isdir(args.work_dir):
+        shutil.rmtree(args.work_dir)
+    os.makedirs(args.work_dir, exist_ok=True)
+    data_dir = osp.join(args.work_dir, 'data')
+    t0 = time.time()
+    if 'data' in args.stages:
+        make_data(args, data_dir)
+    ckpts = {}
+    teacher_iters = args.teacher_iters
+    for stage, iters in (('teacher', teacher_iters), ('student', args.student_iters), ('ld', args.student_iters)):
+        extra = [f'model.teacher_ckpt={final_checkpoint(osp.join(args.work_dir, "teacher"), teacher_iters)}'] \
+            if stage == 'ld' else []
+        if stage in args.stages:
+            ckpts[stage] = train(stage, args, data_dir, iters, extra)
+        elif osp.exists(final_checkpoint(osp.join(args.work_dir, stage), iters)):
+            ckpts[stage] = final_checkpoint(osp.join(args.work_dir, stage), iters)
+    if 'eval' in args.stages:
+        results = {s: evaluate(s, args, data_dir, c) for s, c in ckpts.items()}
+        text = table(results)
+        with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
+            f.write(text + '\n')
+        with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
+            json.dump(results, f, indent=1)
+        print('\nFull-image rotated AP on the synthetic val scenes (DOTA Task1 rules, merged patches):\n')
+        print(text)
+        if 'ld' in ckpts:
+            png = picture(args, data_dir, ckpts['ld'])
+            if png:
+                log(f'picture of the LD student on a full val scene: {png}')
+    log(f'finished in {(time.time() - t0) / 60:.1f} min; results in {args.work_dir}/results.md')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
