@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     p.add_argument('--dets-per-image', type=int, default=250)
     p.add_argument('--gts-per-image', type=int, default=100)
     p.add_argument('--size', type=float, default=4000.0, help='image side in pixels')
-    p.add_argument('--backend', default=None, help="polygon IoU backend: ops | numpy | shapely (default: auto)")
+    p.add_argument('--backend', default='numpy', help='polygon IoU backend: numpy | ops | shapely')
     p.add_argument('--no-files', action='store_true', help='skip the Task1 file round trip')
     p.add_argument('--merge', action='store_true', help='also time the patch merge')
     args = p.parse_args(argv)

@@ -9,7 +9,7 @@ from rotated_ld.evaluation.functional.iou import _convex_iou_numpy, _signed_area
 from ._helpers import random_rboxes, rbox2poly_np, rect, shapely_iou
 
 
-@pytest.mark.parametrize('backend', [None, 'numpy', 'shapely'])
+@pytest.mark.parametrize('backend', ['numpy', 'ops', 'shapely'])
 def test_random_rotated_pairs_match_shapely(backend):
     rng = np.random.default_rng(0)
     a = rbox2poly_np(random_rboxes(rng, 400, hi=80))

@@ -136,41 +136,59 @@ def load_task1_dir(det_dir: str, classes: Sequence[str], images: Iterable[str]) 
     files = sorted(f for f in os.listdir(det_dir) if f.startswith('Task1_') and f.endswith('.txt'))
     if not files:
         raise FileNotFoundError(f'no Task1_<class>.txt files in {det_dir!r}')
-    per_img: dict = {}
+    parts = []
     for fname in files:
         cls = fname[len('Task1_'):-len('.txt')]
         path = osp.join(det_dir, fname)
         if cls not in c2i:
             raise ValueError(f'{path}: class {cls!r} is not in the class list ({", ".join(classes)}); '
                              'pick the matching --classes')
-        label = c2i[cls]
         with open(path, encoding='utf-8') as f:
-            for lineno, line in enumerate(f, 1):
-                tok = line.split()
-                if not tok:
-                    continue
-                if len(tok) != 10:
-                    raise ValueError(f'{path}:{lineno}: malformed row {line.strip()!r}: {len(tok)} '
-                                     "fields, expected 10 ('image score x1 y1 x2 y2 x3 y3 x4 y4')")
+            rows = [(n, ln.split()) for n, ln in enumerate(f.read().splitlines(), 1) if ln.strip()]
+        if not rows:
+            continue
+        bad = [(n, t) for n, t in rows if len(t) != 10]
+        if bad:
+            n, t = bad[0]
+            raise ValueError(f'{path}:{n}: malformed row {" ".join(t)!r}: {len(t)} fields, expected 10 '
+                             "('image score x1 y1 x2 y2 x3 y3 x4 y4')")
+        try:  # one vectorised conversion; the slow per-row pass only runs to name a bad row
+            vals = np.array([t[1:] for _, t in rows], dtype=np.float64)
+        except ValueError:
+            for n, t in rows:
                 try:
-                    vals = [float(v) for v in tok[1:]]
+                    [float(v) for v in t[1:]]
                 except ValueError:
-                    raise ValueError(f'{path}:{lineno}: malformed row {line.strip()!r}: '
-                                     'score and coordinates must be numbers') from None
-                if not math.isfinite(vals[0]):
-                    raise ValueError(f'{path}:{lineno}: score is {tok[1]!r} in {line.strip()!r}')
-                if not all(math.isfinite(v) for v in vals[1:]):
-                    raise ValueError(f'{path}:{lineno}: non-finite coordinate in {line.strip()!r}')
-                if tok[0] not in images:
-                    raise ValueError(f'{path}:{lineno}: image {tok[0]!r} has no ground-truth label file '
-                                     f'({len(images)} images known)')
-                per_img.setdefault(tok[0], ([], [], []))
-                rows = per_img[tok[0]]
-                rows[0].append(vals[1:])
-                rows[1].append(vals[0])
-                rows[2].append(label)
-    return {img: dict(bboxes=np.asarray(b, np.float64).reshape(-1, 8), scores=np.asarray(s, np.float64),
-                      labels=np.asarray(lab, np.int64)) for img, (b, s, lab) in per_img.items()}
+                    raise ValueError(f'{path}:{n}: malformed row {" ".join(t)!r}: score and coordinates '
+                                     'must be numbers') from None
+            raise
+        finite = np.isfinite(vals)
+        if not finite.all():
+            k = int(np.flatnonzero(~finite.all(1))[0])
+            n, t = rows[k]
+            what = f'score is {t[1]!r}' if not finite[k, 0] else 'non-finite coordinate'
+            raise ValueError(f'{path}:{n}: {what} in {" ".join(t)!r}')
+        names = [t[0] for _, t in rows]
+        unknown = [k for k, name in enumerate(names) if name not in images]
+        if unknown:
+            n, t = rows[unknown[0]]
+            raise ValueError(f'{path}:{n}: image {t[0]!r} has no ground-truth label file '
+                             f'({len(images)} images known)')
+        parts.append((names, vals, c2i[cls]))
+    # group rows by image with numpy: concatenate all files, then split by image
+    if not parts:
+        return {}
+    all_names = np.concatenate([np.asarray(nm, dtype=object) for nm, _, _ in parts])
+    all_vals = np.concatenate([v for _, v, _ in parts])
+    all_labels = np.concatenate([np.full(len(v), lab, np.int64) for _, v, lab in parts])
+    uniq, inv = np.unique(all_names.astype(str), return_inverse=True)
+    order = np.argsort(inv, kind='stable')  # keeps file order inside an image
+    bounds = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
+    out = {}
+    for u, name in enumerate(uniq.tolist()):
+        sel = order[bounds[u]:bounds[u + 1]]
+        out[name] = dict(bboxes=all_vals[sel, 1:], scores=all_vals[sel, 0], labels=all_labels[sel])
+    return out
 
 
 def write_task1(results: Mapping[str, dict], classes: Sequence[str], out_dir: str,

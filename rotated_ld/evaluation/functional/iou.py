@@ -12,6 +12,12 @@ through one vectorised call; pairs with a non-convex or self-intersecting quadri
 Python port of the devkit's signed-triangle decomposition, so they get the devkit's answer too.
 A zero union gives IoU 0 (the devkit returns NaN, which can never match either).
 
+Backends for the convex pairs: ``'numpy'`` (default; float64 Green's-theorem clipping in this
+file, ~6 us/pair on one core, no torch import), ``'ops'`` (``rotated_ld.ops.poly_iou``, the
+project's torch op, any device) and ``'shapely'`` (GEOS; the tests' reference). All three agree
+to 1e-10 on the tests' random sets. numpy is the default because it is the fastest on CPU and
+keeps the scorer CLI free of the torch import.
+
 Layouts: polygons ``(K, 8)`` = ``x1 y1 x2 y2 x3 y3 x4 y4``; horizontal boxes ``(K, 4)`` xyxy.
 All functions take and return float64 numpy arrays.
 """
@@ -193,16 +199,17 @@ _BACKEND = {'name': None}
 
 
 def _convex_iou(a: np.ndarray, b: np.ndarray, backend: str | None = None) -> np.ndarray:
-    backend = backend or _BACKEND['name']
-    if backend in (None, 'ops'):
-        out = _convex_iou_torch(a, b)
-        if out is not None:
-            return out
-        if backend == 'ops':
-            raise ImportError('rotated_ld.ops.poly_iou is not available')
+    backend = backend or _BACKEND['name'] or 'numpy'
+    if backend == 'numpy':
+        return _convex_iou_numpy(a, b)
     if backend == 'shapely':
         return _convex_iou_shapely(a, b)
-    return _convex_iou_numpy(a, b)
+    if backend == 'ops':
+        out = _convex_iou_torch(a, b)
+        if out is None:
+            raise ImportError('rotated_ld.ops.poly_iou is not available')
+        return out
+    raise ValueError(f"iou backend {backend!r}; expected 'numpy', 'ops' or 'shapely'")
 
 
 # ---------------------------------------------------------------- devkit port (general quads)
@@ -290,7 +297,8 @@ def poly_iou_pairs(a: np.ndarray, b: np.ndarray, backend: str | None = None) -> 
 
     Args:
         a, b: ``(K, 8)`` polygons, any vertex orientation.
-        backend: ``'ops'`` (rotated_ld.ops.poly_iou), ``'shapely'``, or None (ops if importable).
+        backend: ``'numpy'`` (default: float64 Cyrus-Beck clipping here, no torch import),
+            ``'ops'`` (``rotated_ld.ops.poly_iou``) or ``'shapely'`` (GEOS, slowest).
     """
     a = np.ascontiguousarray(a, dtype=np.float64).reshape(-1, 8)
     b = np.ascontiguousarray(b, dtype=np.float64).reshape(-1, 8)
