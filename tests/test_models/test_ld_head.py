@@ -119,3 +119,31 @@ def test_ld_head_mean_normalisation(seed):
     teacher = GFLHead(3, 4, **TINY).eval()
     losses, _ = _step(head, teacher, 'cpu')
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_ld_terms_fp32_under_autocast(seed):
+    head = LDHead(3, 4, **TINY)
+    teacher = GFLHead(3, 4, **TINY).eval()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses, _ = _step(head, teacher, 'cpu')
+    for k in ('loss_ld', 'loss_ld_vlr', 'loss_kd'):
+        assert losses[k].dtype == torch.float32 and torch.isfinite(losses[k]), k
+
+
+def test_vlr_overlap_modes_and_positives(seed):
+    """exclude_pos=False lets positives into the VLR (reference GFL head); default keeps them out."""
+    teacher = GFLHead(3, 4, **TINY).eval()
+    feats, samples = _feats('cpu'), _samples()
+    from rotated_ld.models.utils import unpack_gt_instances
+    gts, metas, _ = unpack_gt_instances(samples)
+    out = {}
+    for excl in (True, False):
+        head = LDHead(3, 4, vlr=dict(type='VLRRegion', overlap='iof_diou', exclude_pos=excl), **TINY)
+        flat = head.flatten(*head(feats))
+        tg = head.get_targets(flat, gts, metas)
+        out[excl] = (head._vlr_weights(flat, tg), tg.pos_mask.reshape(-1))
+    w_ex, pos = out[True]
+    w_in, _ = out[False]
+    assert (w_ex[pos] == 0).all() and (w_ex > 0).any()
+    torch.testing.assert_close(w_ex[~pos], w_in[~pos])
+    del teacher

@@ -121,3 +121,14 @@ def test_real_config_builds(path):
         warnings.simplefilter('ignore')
         model = MODELS.build(cfg.model)
     assert model.bbox_head.reg_max == model.teacher.bbox_head.reg_max
+
+
+def test_teacher_student_mismatch_fails_at_build():
+    cfg = Config.fromfile(SYNTH)
+    teacher = Config.fromfile(cfg.model.teacher_config).model
+    teacher.bbox_head.reg_max = 8
+    cfg.model.teacher_config = dict(teacher)
+    cfg.model.teacher_ckpt = None
+    with warnings.catch_warnings(), pytest.raises(ValueError, match='reg_max'):
+        warnings.simplefilter('ignore')
+        MODELS.build(cfg.model)
