@@ -2,7 +2,7 @@
 from .base_dense_head import BaseDenseHead  # noqa: F401
 from .gfl_head import FlatOutputs, GFLHead, Targets  # noqa: F401
 from .ld_head import LDHead  # noqa: F401
-from .rotated_retina_head import RotatedRetinaHead  # noqa: F401
 from .rotated_gfl_head import RotatedGFLHead  # noqa: F401
-from .rotated_ld_retina_head import RotatedLDRetinaHead  # noqa: F401
 from .rotated_ld_head import RotatedLDHead  # noqa: F401
+from .rotated_ld_retina_head import RotatedLDRetinaHead  # noqa: F401
+from .rotated_retina_head import RotatedRetinaHead  # noqa: F401
