@@ -64,3 +64,19 @@ def test_unknown_gt_class_and_missing_dirs(dirs, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(['--gt', str(gt), '--det', str(det), '--metric', 'coco'])
     assert main(['--gt', str(gt), '--det', str(det), '--classes', 'dota3']) == 1
+
+
+def test_labeltxt_parsing_rules(tmp_path):
+    from rotated_ld.evaluation.functional import load_labeltxt
+
+    c2i = {'plane': 0, 'ship': 1}
+    p = tmp_path / 'a.txt'
+    p.write_text('imagesource:x\ngsd:null\n\n0 0 1 0 1 1 0 1 plane\n0 0 2 0 2 2 0 2 ship 1\n5 5 6 5 6 6 5 6 car 0\n')
+    a = load_labeltxt(str(p), c2i, unknown='skip')
+    assert a['labels'].tolist() == [0] and a['labels_ignore'].tolist() == [1] and a['skipped'] == 1
+    p.write_text('0 0 1 0 1 x 0 1 plane 0\n')
+    with pytest.raises(ValueError, match=r'a.txt:1: malformed labelTxt row'):
+        load_labeltxt(str(p), c2i)
+    p.write_text('0 0 1 0 1 1 0 1 plane 0\n0 0 1 0 nan 1 0 1 plane 0\n')
+    with pytest.raises(ValueError, match=r'a.txt:2: non-finite coordinate'):
+        load_labeltxt(str(p), c2i)

@@ -14,7 +14,6 @@ Every parsing error names ``file:line`` and the offending text.
 """
 from __future__ import annotations
 
-import math
 import os
 import os.path as osp
 import zipfile
@@ -73,34 +72,38 @@ def load_labeltxt(path: str, class_to_idx: Mapping[str, int], unknown: str = 'er
         dict: ``bboxes (G, 8)``, ``labels (G,)``, ``bboxes_ignore``, ``labels_ignore`` (difficult),
         and ``skipped`` (count of unknown-class objects when ``unknown='skip'``).
     """
-    polys, labels, dpolys, dlabels, skipped = [], [], [], [], 0
     with open(path, encoding='utf-8') as f:
-        for lineno, line in enumerate(f, 1):
-            tok = line.split()
-            if len(tok) < 9:
-                continue  # 'imagesource:', 'gsd:' headers and blank lines (as the devkit)
+        # lines with fewer than 9 tokens are 'imagesource:' / 'gsd:' headers or blank (as the devkit)
+        rows = [(n, t) for n, t in enumerate((ln.split() for ln in f.read().splitlines()), 1) if len(t) >= 9]
+    try:  # vectorised conversion; the per-row pass below only runs to name a bad row
+        coords = np.array([t[:8] for _, t in rows], dtype=np.float64).reshape(-1, 8)
+        difficult = np.array([int(t[9]) if len(t) >= 10 else 0 for _, t in rows], dtype=np.int64)
+    except ValueError:
+        for n, t in rows:
             try:
-                coords = [float(v) for v in tok[:8]]
-                difficult = int(tok[9]) if len(tok) >= 10 else 0
+                [float(v) for v in t[:8]]
+                int(t[9]) if len(t) >= 10 else 0
             except ValueError:
-                raise ValueError(f'{path}:{lineno}: malformed labelTxt row {line.strip()!r}; '
+                raise ValueError(f'{path}:{n}: malformed labelTxt row {" ".join(t)!r}; '
                                  "expected 'x1 y1 ... x4 y4 class [difficult]'") from None
-            if not all(math.isfinite(v) for v in coords):
-                raise ValueError(f'{path}:{lineno}: non-finite coordinate in {line.strip()!r}')
-            name = tok[8]
-            if name not in class_to_idx:
-                if unknown == 'skip':
-                    skipped += 1
-                    continue
-                raise ValueError(f'{path}:{lineno}: class {name!r} is not in the class list '
-                                 f'({len(class_to_idx)} classes: {", ".join(class_to_idx)}); '
-                                 'pick the matching --classes / dataset version')
-            (dpolys if difficult else polys).append(coords)
-            (dlabels if difficult else labels).append(class_to_idx[name])
-    return dict(bboxes=np.asarray(polys, np.float64).reshape(-1, 8),
-                labels=np.asarray(labels, np.int64),
-                bboxes_ignore=np.asarray(dpolys, np.float64).reshape(-1, 8),
-                labels_ignore=np.asarray(dlabels, np.int64), skipped=skipped)
+        raise
+    finite = np.isfinite(coords).all(1)
+    if not finite.all():
+        n, t = rows[int(np.flatnonzero(~finite)[0])]
+        raise ValueError(f'{path}:{n}: non-finite coordinate in {" ".join(t)!r}')
+    names = [t[8] for _, t in rows]
+    known = np.array([name in class_to_idx for name in names], dtype=bool)
+    skipped = int((~known).sum())
+    if skipped and unknown != 'skip':
+        n, t = rows[int(np.flatnonzero(~known)[0])]
+        raise ValueError(f'{path}:{n}: class {t[8]!r} is not in the class list '
+                         f'({len(class_to_idx)} classes: {", ".join(class_to_idx)}); '
+                         'pick the matching --classes / dataset version')
+    labels = np.array([class_to_idx.get(name, -1) for name in names], dtype=np.int64)
+    norm = known & (difficult == 0)
+    diff = known & (difficult != 0)
+    return dict(bboxes=coords[norm], labels=labels[norm], bboxes_ignore=coords[diff],
+                labels_ignore=labels[diff], skipped=skipped)
 
 
 def load_labeltxt_dir(gt_dir: str, classes: Sequence[str], images: Iterable[str] | None = None,
