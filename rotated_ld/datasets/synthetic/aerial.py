@@ -108,7 +108,11 @@ class _Canvas:
             grid[r[0]][r[1]] = 1
 
     def fits(self, poly: np.ndarray, where: str = 'land', min_visible: float = 0.45) -> float:
-        """Visible fraction of ``poly`` if it can go there (no overlap, right terrain), else 0."""
+        """Visible fraction of ``poly`` if it can go there (no overlap, right terrain), else 0.
+
+        ``where``: 'land' (no water, no road), 'water' (on water), 'road' (on a road), 'bridge'
+        (anywhere free), 'any' (anywhere free except roads).
+        """
         r = self._mask_of(poly)
         if r is None:
             return 0.0
@@ -117,7 +121,9 @@ class _Canvas:
         if n == 0 or (self.occ[sl][m]).any():
             return 0.0
         wat = self.water[sl][m].mean()
-        if where == 'land' and (wat > 0.02 or self.road[sl][m].mean() > 0.02):
+        if where not in ('road', 'bridge') and self.road[sl][m].mean() > 0.02:
+            return 0.0
+        if where == 'land' and wat > 0.02:
             return 0.0
         if where == 'water' and wat < 0.97:
             return 0.0
@@ -242,38 +248,40 @@ def _band(cv: _Canvas, width: float, margin: float = 0.25):
     return p, d, poly
 
 
-def _add_river(cv: _Canvas) -> None:
+def _add_river(cv: _Canvas, roads) -> None:
+    """A river band; a bridge wherever a road crosses it (the road is drawn below the water), a few
+    footbridges elsewhere, and ships along the river."""
     rng = cv.rng
     width = rng.uniform(70, 120)
     p, d, poly = _band(cv, width)
     _draw_poly(cv.img, poly, tuple(float(c) for c in _jit(rng, (115, 80, 40), 10)))
     cv.mark(poly.reshape(-1), cv.water)
-    for _ in range(int(rng.integers(1, 4))):  # bridges across the river
-        s = rng.uniform(-0.45, 0.45) * min(cv.W, cv.H)
-        c = p + d * s
-        length = width * rng.uniform(1.45, 1.75)
-        h = rng.uniform(24, 36)
-        t = math.atan2(d[1], d[0]) + math.pi / 2
-        rbox = (c[0], c[1], length, h, t)
-        poly_b = rbox_corners(*rbox)
-        if cv.fits(poly_b, 'any', 0.6) > 0 and not cv.road[_grid_pt(cv, c)]:
-            cv.add('bridge', rbox, 'any', vis_min=0.6)
-    # ships on the river, along its direction
-    for _ in range(int(rng.integers(0, 4))):
+    t_river = math.atan2(d[1], d[0])
+    for rp, rd, rw in roads:  # road centre line crossing the river centre line
+        det = rd[0] * (-d[1]) - rd[1] * (-d[0])
+        if abs(det) < 0.5:  # too oblique: the bridge would be too long, the road just ends at the bank
+            continue
+        diff = p - rp
+        s = (diff[0] * (-d[1]) - diff[1] * (-d[0])) / det
+        c = rp + rd * s
+        length = width / abs(det) + rng.uniform(20, 35)
+        if length > CLASS_SPECS['bridge'][0][1]:
+            continue
+        cv.add('bridge', (c[0], c[1], length, rw + rng.uniform(6, 10), math.atan2(rd[1], rd[0])), 'bridge',
+               vis_min=0.6)
+    for _ in range(int(rng.integers(0, 3))):  # footbridges
+        c = p + d * rng.uniform(-0.45, 0.45) * min(cv.W, cv.H)
+        cv.add('bridge', (c[0], c[1], width * rng.uniform(1.3, 1.6), rng.uniform(20, 30), t_river + math.pi / 2),
+               'any', vis_min=0.6)
+    for _ in range(int(rng.integers(0, 4))):  # ships along the river
         w, h = cv.sample_size('ship')
-        w = min(w, 110)
         c = p + d * rng.uniform(-0.6, 0.6) * max(cv.W, cv.H) + np.array([-d[1], d[0]]) * rng.uniform(-8, 8)
-        t = math.atan2(d[1], d[0]) + (math.pi if rng.random() < 0.5 else 0.0)
-        cv.add('ship', (c[0], c[1], w, min(h, width * 0.35), t), 'water')
+        t = t_river + (math.pi if rng.random() < 0.5 else 0.0)
+        cv.add('ship', (c[0], c[1], min(w, 110), min(h, width * 0.35), t), 'water')
 
 
-def _grid_pt(cv: _Canvas, c):
-    y = int(np.clip(c[1] / _OCC, 0, cv.occ.shape[0] - 1))
-    x = int(np.clip(c[0] / _OCC, 0, cv.occ.shape[1] - 1))
-    return y, x
-
-
-def _add_road(cv: _Canvas) -> None:
+def _add_road(cv: _Canvas):
+    """A straight road across the scene; returns (point, unit direction, width)."""
     rng = cv.rng
     width = rng.uniform(18, 26)
     p, d, poly = _band(cv, width, margin=0.1)
@@ -283,9 +291,15 @@ def _add_road(cv: _Canvas) -> None:
         a, b = p + d * k, p + d * (k + 14)
         cv2.line(cv.img, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), (200, 200, 200), 1)
     cv.mark(poly.reshape(-1), cv.road)
+    return p, d, width
+
+
+def _add_traffic(cv: _Canvas, road) -> None:
+    rng = cv.rng
+    p, d, width = road
     nrm = np.array([-d[1], d[0]])
     t = math.atan2(d[1], d[0])
-    for _ in range(int(rng.integers(4, 14))):  # traffic
+    for _ in range(int(rng.integers(4, 14))):
         cls = 'small-vehicle' if rng.random() < 0.75 else 'large-vehicle'
         w, h = cv.sample_size(cls)
         lane = width / 4 * (1 if rng.random() < 0.5 else -1)
@@ -369,23 +383,27 @@ def make_scene(rng: np.random.Generator | int, width: int, height: int,
     def n(mean):
         return int(rng.poisson(mean * density * max(area, 0.15)))
 
+    # roads first: the coast and rivers are drawn over them (bridges where a road crosses a river)
+    roads = [_add_road(cv) for _ in range(int(rng.integers(1, 4)))]
     coast = None
     if rng.random() < 0.6:
         coast = _add_coast(cv)
     if rng.random() < 0.5 and 'bridge' in want or ('bridge' in want and coast is None and rng.random() < 0.5):
-        _add_river(cv)
-    for _ in range(int(rng.integers(1, 4))):
-        _add_road(cv)
+        _add_river(cv, roads)
+    cv.road &= ~cv.water.astype(bool)
+    if 'small-vehicle' in want or 'large-vehicle' in want:
+        for road in roads:
+            _add_traffic(cv, road)
     if coast is not None and 'harbor' in want:
         _add_harbours(cv, *coast)
     # placement order: big things first so they find room
     if 'ground-track-field' in want:
-        for _ in range(n(0.8)):
+        for _ in range(n(1.2)):
             for _try in range(15):
                 if cv.add('ground-track-field', (*cv.rand_point(40), *cv.sample_size('ground-track-field'),
                                                  rng.uniform(-math.pi, math.pi))):
                     break
-    for cls, mean in (('soccer-ball-field', 1.0), ('baseball-diamond', 1.0), ('roundabout', 0.8)):
+    for cls, mean in (('soccer-ball-field', 1.2), ('baseball-diamond', 1.2), ('roundabout', 1.0)):
         if cls not in want:
             continue
         for _ in range(n(mean)):
