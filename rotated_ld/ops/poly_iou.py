@@ -49,8 +49,9 @@ def _orient(polys: Tensor) -> Tuple[Tensor, Tensor]:
     return pts, convex
 
 
-def _convex_inter_aligned(pa: Tensor, pb: Tensor) -> Tensor:
-    """Intersection area ``(K,)`` of convex CCW quads ``pa[k]``, ``pb[k]`` (``(K, 4, 2)`` each)."""
+def _convex_inter_aligned(pa: Tensor, pb: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    """Intersection area and the two areas ``(K,)`` of convex CCW quads ``pa[k]``, ``pb[k]``
+    (``(K, 4, 2)`` each)."""
     origin = pb.mean(dim=1, keepdim=True)  # local origin: no float32 cancellation
     pa, pb = pa - origin, pb - origin
     da = torch.roll(pa, -1, dims=1) - pa
@@ -81,9 +82,9 @@ def _convex_inter_aligned(pa: Tensor, pb: Tensor) -> Tensor:
     fa = clip(pa, da, pb, db, True)
     fb = clip(pb, db, pa, da, False)
     inter = 0.5 * ((_cross(pa, da) * fa).sum(-1) + (_cross(pb, db) * fb).sum(-1))
-    area_a = _cross(pa, da).sum(-1) / 2
-    area_b = _cross(pb, db).sum(-1) / 2
-    return torch.minimum(torch.minimum(inter, area_a), area_b).clamp(min=0)
+    area_a = (_cross(pa, da).sum(-1) / 2).clamp(min=0)  # local coordinates: accurate in float32
+    area_b = (_cross(pb, db).sum(-1) / 2).clamp(min=0)
+    return torch.minimum(torch.minimum(inter, area_a), area_b).clamp(min=0), area_a, area_b
 
 
 def _shapely_inter(pa: Tensor, pb: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -101,8 +102,7 @@ def _shapely_inter(pa: Tensor, pb: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
 
 
 def _aligned_poly_iou(p1: Tensor, convex1: Tensor, p2: Tensor, convex2: Tensor, mode: str) -> Tensor:
-    inter = _convex_inter_aligned(p1, p2)
-    area1, area2 = _cross(p1, torch.roll(p1, -1, 1)).sum(-1) / 2, _cross(p2, torch.roll(p2, -1, 1)).sum(-1) / 2
+    inter, area1, area2 = _convex_inter_aligned(p1, p2)
     bad = ~(convex1 & convex2)
     if bad.any():
         idx = bad.nonzero(as_tuple=True)[0]
