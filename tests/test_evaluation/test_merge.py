@@ -110,3 +110,45 @@ def test_numpy_nms_matches_ops_nms():
         a = _nms_rboxes(rb, scores, groups, thr, 'numpy')
         b = _nms_rboxes(rb, scores, groups, thr, 'ops')
         assert sorted(a.tolist()) == sorted(b.tolist())
+
+
+def test_merge_after_the_project_split_tool(tmp_path):
+    """Scene -> rotated_ld.datasets.split.split_image (rates 1.0 and 0.5, devkit rescale names) ->
+    patch labels as detections -> merge -> full-image mAP 1.0 against the original labelTxt."""
+    import os
+
+    import cv2
+
+    from rotated_ld.datasets.dota import DOTA_V1_0
+    from rotated_ld.datasets.split.img_split import SplitConfig, split_image
+    from rotated_ld.evaluation.functional import load_labeltxt, load_labeltxt_dir
+
+    rng = np.random.default_rng(2)
+    boxes, labels = make_scene(rng, size=1100, n=40)
+    (tmp_path / 'img').mkdir()
+    (tmp_path / 'lab').mkdir()
+    cv2.imwrite(str(tmp_path / 'img' / 'P0042.png'), np.zeros((1100, 1100, 3), np.uint8))
+    with open(tmp_path / 'lab' / 'P0042.txt', 'w') as f:
+        for p, lab in zip(rbox2poly_np(boxes), labels):
+            f.write(' '.join(f'{v:.4f}' for v in p) + f' {DOTA_V1_0[lab]} 0\n')
+    out = tmp_path / 'split'
+    for d in ('images', 'annfiles', '.split_done'):  # split_dataset creates these
+        (out / d).mkdir(parents=True)
+    cfg = SplitConfig(sizes=(512,), gaps=(128,), rates=(1.0, 0.5), rescale=True)
+    stats = split_image(str(tmp_path / 'img' / 'P0042.png'), str(tmp_path / 'lab' / 'P0042.txt'), str(out), cfg)
+    assert stats.truncated_out > 0 and stats.lost == 0
+    c2i = {c: i for i, c in enumerate(DOTA_V1_0)}
+    names, results = [], []
+    for fname in sorted(os.listdir(out / 'annfiles')):
+        a = load_labeltxt(str(out / 'annfiles' / fname), c2i)  # truncated objects come as difficult=2
+        polys = np.concatenate([a['bboxes'], a['bboxes_ignore']])
+        names.append(fname[:-4])
+        results.append(dict(bboxes=polys, scores=np.ones(len(polys)),
+                            labels=np.concatenate([a['labels'], a['labels_ignore']])))
+    assert any('__0.5__' in n for n in names) and any('__512__' in n for n in names)
+    merged, mstats = merge_results(names, results)
+    assert mstats['dets_out'] == len(boxes)
+    gts = load_labeltxt_dir(str(tmp_path / 'lab'), DOTA_V1_0)
+    m = merged['P0042']
+    res = eval_map([m], [gts['P0042']], DOTA_V1_0)
+    assert res.map == 1.0
