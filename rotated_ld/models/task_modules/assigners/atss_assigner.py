@@ -72,6 +72,8 @@ class ATSSAssigner:
 
     def assign(self, prior_boxes: Tensor, num_level_priors: Sequence[int], gt_bboxes: Tensor,
                gt_labels: Tensor, gt_bboxes_ignore: Optional[Tensor] = None) -> AssignResult:
+        if not prior_boxes.is_floating_point():
+            prior_boxes = prior_boxes.float()
         num_priors, num_gts = prior_boxes.size(0), gt_bboxes.size(0)
         device = prior_boxes.device
         gt_inds = torch.full((num_priors,), -1, dtype=torch.long, device=device)
