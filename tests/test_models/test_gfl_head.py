@@ -209,7 +209,7 @@ def test_loss_matches_per_level_reference(seed):
         gt = s[i].gt_instances
         res = head.assigner.assign(prior_boxes, nlp, gt.bboxes, gt.labels)
         a = 0
-        for lvl, (c, r) in enumerate(zip(cls_scores, bbox_preds)):
+        for c, r in zip(cls_scores, bbox_preds):
             h, w = c.shape[-2:]
             for y in range(h):
                 for x in range(w):
