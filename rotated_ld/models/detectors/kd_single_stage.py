@@ -26,6 +26,8 @@ _MISSING = object()
 # head attributes that must agree between teacher and student for location-to-location distillation
 COMPAT_ATTRS = ('num_classes', 'reg_max', 'strides', 'num_base_priors', 'prior_offset', 'angle_bins',
                 'angle_version', 'angle_range', 'edge_order')
+# deterministic buffers that older checkpoints may lack (filled from the freshly built model)
+_CONSTANT_BUFFERS = ('integral.project',)
 _REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
@@ -149,7 +151,10 @@ class KDSingleStageDetector(SingleStageDetector):
         if isinstance(ckpt, dict):
             state = ckpt.get('state_dict', ckpt.get('model', ckpt))
         state = {(k[7:] if k.startswith('module.') else k): v for k, v in state.items()}
-        # mmdet checkpoints may carry data_preprocessor buffers that we do not have
+        # constant buffers (the Integral support) may be absent from old checkpoints: take ours
+        for k, v in teacher.state_dict().items():
+            if k not in state and k.endswith(_CONSTANT_BUFFERS):
+                state[k] = v
         load_state_dict(teacher, state, strict=True)
 
     def _check_preprocessing(self, teacher: nn.Module) -> None:
