@@ -242,3 +242,13 @@ def test_loss_matches_per_level_reference(seed):
     ref = dict(loss_cls=qfl / num_pos, loss_bbox=2.0 * giou_sum / w_sum, loss_dfl=0.25 * dfl_sum / w_sum)
     for k, v in ref.items():
         assert losses[k].item() == pytest.approx(float(v), rel=1e-4), k
+
+
+def test_bf16_autocast_loss_and_predict(seed):
+    head = tiny_head()
+    torch.nn.init.constant_(head.gfl_cls.bias, 2.0)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = head.loss(make_feats(), [sample([[20.0, 30.0, 70.0, 90.0]], [1])])
+        res = head.predict(make_feats(), [sample([], [])])[0]
+    assert all(torch.isfinite(v) and v.dtype == torch.float32 for v in losses.values())
+    assert res.scores.dtype == torch.float32 and res.bboxes.dtype == torch.float32 and len(res) > 0

@@ -392,6 +392,7 @@ class GFLHead(BaseDenseHead):
         featmap_sizes = [c.shape[-2:] for c in cls_scores]
         priors, _, level_ids, nlp = self.get_priors(featmap_sizes, cls_scores[0].device)
         cls_all, reg_all = self.flatten_outputs(cls_scores, bbox_preds)
+        cls_all = cls_all.float()  # fp32 scores also under autocast (metrics call .numpy())
         score_thr, nms_pre = cfg.get('score_thr', 0.05), cfg.get('nms_pre', -1)
         batch_img_metas = batch_img_metas or [{} for _ in range(cls_all.size(0))]
         out = []
