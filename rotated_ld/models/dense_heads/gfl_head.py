@@ -68,6 +68,7 @@ class Targets:
     pos_inds (P,) indices into ``B·A``; pos_weights (P,) ``w_i = max_c σ(sg(cls))``;
     pos_ious (P,) IoU(decoded prediction, GT) = QFL target; weight_sum: ``W`` (float);
     pos_pred_boxes (P, 4) decoded predictions in stride units; pos_target_boxes (P, 4) GT in stride units.
+    extra: free scratch space for subclasses (e.g. regions computed once and reused by several terms).
     """
     labels: Tensor
     label_weights: Tensor
