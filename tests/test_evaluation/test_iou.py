@@ -111,6 +111,7 @@ def test_overlap_pairs_equals_brute_force():
         return np.concatenate([xy, xy + wh], 1), rng.integers(0, 4, n)
 
     (ba, ga), (bb, gb) = boxes(300), boxes(200)
+    bb[0] = [-50, -40, 400, 20]  # one huge box: coarse cells for its group
     for pad in (0.0, 1.0):
         ia, ib = overlap_pairs(ba, ga, bb, gb, pad=pad)
         got = set(zip(ia.tolist(), ib.tolist()))

@@ -41,12 +41,14 @@ def overlap_pairs(ba: np.ndarray, ga: np.ndarray, bb: np.ndarray, gb: np.ndarray
                   pad: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs ``(ia, ib)`` of boxes in the same group whose horizontal bounds overlap.
 
-    A sweep over ``x`` (``b`` sorted by group, then ``xmin``; one ``searchsorted`` window per
-    ``a`` box) instead of all pairs of a group, so a scene with thousands of small vehicles
-    costs its true overlaps only. Overlap test: ``min(x2) - max(x1) + pad >= 0`` on both axes.
+    A uniform grid per group (cell = the group's largest ``b`` extent): every ``b`` box is filed
+    under the cell of its top-left corner, and an ``a`` box looks up the cell rows/columns that
+    can hold an overlapping corner (one ``searchsorted`` range per cell row). A scene with
+    thousands of small vehicles costs its true overlaps only, not all pairs of the group.
+    Overlap test: ``min(x2) - max(x1) + pad >= 0`` on both axes.
 
     Args:
-        ba, bb: ``(Na, 4)``, ``(Nb, 4)`` xyxy bounds. ga, gb: ``(Na,)``, ``(Nb,)`` int groups.
+        ba, bb: ``(Na, 4)``, ``(Nb, 4)`` xyxy bounds. ga, gb: ``(Na,)``, ``(Nb,)`` int groups >= 0.
         pad: slack added to the overlap test (1 for ``+1`` pixel conventions).
 
     Returns:
@@ -59,27 +61,45 @@ def overlap_pairs(ba: np.ndarray, ga: np.ndarray, bb: np.ndarray, gb: np.ndarray
     empty = np.zeros(0, np.int64)
     if len(ba) == 0 or len(bb) == 0:
         return empty, empty
-    x0 = min(ba[:, 0].min(), bb[:, 0].min())
-    x1 = max(ba[:, 2].max(), bb[:, 2].max())
-    wb = bb[:, 2] - bb[:, 0]
-    g_max = int(max(ga.max(), gb.max())) + 1
-    maxw = np.zeros(g_max)
-    np.maximum.at(maxw, gb, wb)
-    stride = (x1 - x0) + wb.max() + 2 * abs(pad) + 2.0  # keys of different groups never interleave
-    kb = gb * stride + (bb[:, 0] - x0)
+    pad = abs(float(pad))
+    x0 = min(ba[:, 0].min(), bb[:, 0].min()) - pad
+    y0 = min(ba[:, 1].min(), bb[:, 1].min()) - pad
+    span = max(ba[:, 2].max(), bb[:, 2].max(), ba[:, 3].max(), bb[:, 3].max()) - min(x0, y0) + 2 * pad + 1.0
+    n_groups = int(max(ga.max(), gb.max())) + 1
+    ext = np.zeros(n_groups)
+    np.maximum.at(ext, gb, np.maximum(bb[:, 2] - bb[:, 0], bb[:, 3] - bb[:, 1]))
+    cell = np.maximum(ext + pad, span / 65536.0)  # at most 2^16 cells a side: keys fit in int64
+    n_side = int(np.ceil(span / cell.min())) + 2
+    cb = cell[gb]
+    bx = np.floor((bb[:, 0] - x0) / cb).astype(np.int64)
+    by = np.floor((bb[:, 1] - y0) / cb).astype(np.int64)
+    kb = (gb * n_side + by) * n_side + bx
     order = np.argsort(kb, kind='stable')
     kb = kb[order]
-    lo = np.searchsorted(kb, ga * stride + (ba[:, 0] - x0 - maxw[ga] - abs(pad)), 'left')
-    hi = np.searchsorted(kb, ga * stride + (ba[:, 2] - x0 + abs(pad)), 'right')
+    # a's candidate corners: x in [xmin_a - ext - pad, xmax_a + pad] (same for y)
+    ca, ea = cell[ga], ext[ga]
+    cx0 = np.maximum(np.floor((ba[:, 0] - ea - pad - x0) / ca), 0).astype(np.int64)
+    cx1 = np.floor((ba[:, 2] + pad - x0) / ca).astype(np.int64)
+    cy0 = np.maximum(np.floor((ba[:, 1] - ea - pad - y0) / ca), 0).astype(np.int64)
+    cy1 = np.floor((ba[:, 3] + pad - y0) / ca).astype(np.int64)
+    n_rows = np.maximum(cy1 - cy0 + 1, 0)
+    ra = np.repeat(np.arange(len(ba)), n_rows)  # one (a, cell row) entry per row
+    row_off = np.cumsum(n_rows) - n_rows
+    ry = cy0[ra] + np.arange(len(ra)) - row_off[ra]
+    base = (ga[ra] * n_side + ry) * n_side
+    lo = np.searchsorted(kb, base + cx0[ra], 'left')
+    hi = np.searchsorted(kb, base + cx1[ra], 'right')
     cnt = np.maximum(hi - lo, 0)
-    ia = np.repeat(np.arange(len(ba)), cnt)
+    ia = ra.repeat(cnt)
     offs = np.cumsum(cnt) - cnt
-    ib = order[lo[ia] + np.arange(len(ia)) - offs[ia]]
+    ib = order[np.repeat(lo, cnt) + np.arange(len(ia)) - np.repeat(offs, cnt)]
     a, b = ba[ia], bb[ib]
-    keep = ((gb[ib] == ga[ia])
-            & (np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]) + pad >= 0)
-            & (np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]) + pad >= 0))
-    return ia[keep], ib[keep]
+    keep = ((np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]) + pad >= 0)
+            & (np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]) + pad >= 0)
+            & (gb[ib] == ga[ia]))
+    ia, ib = ia[keep], ib[keep]
+    o = np.argsort(ia, kind='stable')
+    return ia[o], ib[o]
 
 
 def _signed_area(pts: np.ndarray) -> np.ndarray:
