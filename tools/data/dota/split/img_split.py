@@ -71,12 +71,17 @@ def main(argv=None):
     args = parse_args(argv)
     print(f'img_split: img_dirs={args.img_dirs} ann_dirs={args.ann_dirs} sizes={args.sizes} gaps={args.gaps} '
           f'rates={args.rates} -> {args.save_dir}')
-    cfg = SplitConfig(sizes=args.sizes, gaps=args.gaps, rates=args.rates, img_rate_thr=args.img_rate_thr,
-                      iof_thr=args.iof_thr, no_padding=args.no_padding, padding_value=args.padding_value,
-                      save_ext=args.save_ext, rescale=args.rescale)
-    stats = split_dataset(args.img_dirs, args.save_dir, args.ann_dirs, cfg, nproc=args.nproc,
-                          progress=not args.no_progress)
-    return stats
+    try:
+        cfg = SplitConfig(sizes=args.sizes, gaps=args.gaps, rates=args.rates, img_rate_thr=args.img_rate_thr,
+                          iof_thr=args.iof_thr, no_padding=args.no_padding, padding_value=args.padding_value,
+                          save_ext=args.save_ext, rescale=args.rescale)
+    except ValueError as e:
+        sys.exit(f'img_split.py: error: {e}')
+    try:
+        return split_dataset(args.img_dirs, args.save_dir, args.ann_dirs, cfg, nproc=args.nproc,
+                             progress=not args.no_progress)
+    except (FileNotFoundError, ValueError) as e:  # bad paths, malformed labelTxt (file:line), bad params
+        sys.exit(f'img_split.py: error: {e}')
 
 
 if __name__ == '__main__':
