@@ -265,7 +265,8 @@ def inference_detector(model: nn.Module, imgs: Union[ImageInput, Sequence[ImageI
     single = isinstance(imgs, (str, np.ndarray)) or hasattr(imgs, '__fspath__')
     items = [imgs] if single else list(imgs)
     cfg = model.cfg
-    pipelines = {}
+    # built once per model (sliding-window inference calls this once per batch of tiles)
+    pipelines = model.__dict__.setdefault('_rld_test_pipelines', {})
 
     def pipeline_for(is_array: bool) -> Compose:
         if test_pipeline is not None:

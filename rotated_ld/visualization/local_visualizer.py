@@ -176,7 +176,7 @@ class DetLocalVisualizer(Visualizer):
         if font_sizes is not None:
             px = float(np.max(_np(font_sizes)))
         else:
-            px = max(12.0, max(self.height, self.width) / 150.0) * self.font_scale
+            px = max(12.0, max(self.height, self.width) / 200.0) * self.font_scale
         scale = px / 22.0  # HERSHEY_SIMPLEX at scale 1 is ~22 px tall
         return scale, max(1, int(round(scale * 1.5)))
 
@@ -242,16 +242,17 @@ class DetLocalVisualizer(Visualizer):
         order = np.argsort(scores, kind='stable') if scores is not None else np.arange(len(boxes))
         self.draw_polygons(polys[order], edge_colors=[colors[i] for i in order])
         if self.draw_labels:
-            pts = polys.reshape(-1, 4, 2)
-            # label at the top-most vertex, lifted by one text height
-            top = pts[np.arange(len(pts)), pts[:, :, 1].argmin(1)]
+            pts = polys.reshape(len(polys), -1, 2)
+            # label box sits on the box's top-left bounding corner, just above the line
+            x_min, y_min = pts[:, :, 0].min(1), pts[:, :, 1].min(1)
             scale, thick = self._font()
-            th = cv2.getTextSize('Ag', cv2.FONT_HERSHEY_SIMPLEX, scale, thick)[0][1]
+            (_, th), base = cv2.getTextSize('Ag', cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+            lift = th + base + self._lw() / 2
             texts, positions, bgs = [], [], []
             for i in order:
                 name = classes[labels[i]] if labels[i] < len(classes) else f'class {labels[i]}'
                 texts.append(name if scores is None else f'{name} {scores[i]:.2f}')
-                positions.append((top[i, 0], top[i, 1] - th * 1.6))
+                positions.append((x_min[i] - self._lw() / 2, y_min[i] - lift))
                 bgs.append(colors[i])
             self.draw_texts(texts, np.array(positions), bboxes=bgs,
                             colors=None if self.text_color is None else self.text_color)
