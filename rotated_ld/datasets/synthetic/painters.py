@@ -194,9 +194,8 @@ def paint_baseball_diamond(p: _Pen, rng):
 def paint_ground_track_field(p: _Pen, rng):
     w, h = p.w / 2, p.h / 2
     p.fill(_stadium(w, h), _jitter(rng, (60, 75, 175), 10))
-    for k, f in enumerate((0.9, 0.8)):
+    for f in (0.9, 0.8):  # lane lines
         p.line(_stadium(w - (1 - f) * h, f * h), (225, 225, 225), 1, closed=True)
-        del k
     p.fill(_stadium(w - 0.3 * h, 0.7 * h), _jitter(rng, (60, 150, 65), 8))
     p.line(_rect(-0.5 * w, -0.55 * h, 0.5 * w, 0.55 * h), (235, 235, 235), 1, closed=True)
 
