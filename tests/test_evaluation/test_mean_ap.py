@@ -155,3 +155,10 @@ def test_input_errors():
         eval_map([bad], [ann], CLASSES)
     with pytest.raises(ValueError, match='2 detection entries for 1 images'):
         eval_map([bad, bad], [ann], CLASSES)
+
+
+def test_wrong_box_layout_is_an_error():
+    ann = dict(bboxes=np.array([square(0, 0, 10)], float), labels=np.array([0]))
+    rb = dict(bboxes=np.array([[5, 5, 10, 10, 0.0]]), scores=np.array([0.5]), labels=np.array([0]))
+    with pytest.raises(ValueError, match=r'expected \(N, 8\)'):
+        eval_map([rb], [ann], CLASSES)

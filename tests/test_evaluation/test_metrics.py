@@ -177,3 +177,15 @@ def test_coco_metric_without_ann_file():
     m.process({}, [_sample(5, gt, [0.9, 0.8], [0, 1], gt, [0, 1], ori_shape=(200, 200))])
     out = m.evaluate(1)
     assert out['coco/bbox_mAP'] == pytest.approx(1.0)
+
+
+def test_dota_iou_thrs_keys_and_rescale_gt():
+    gt = np.array([[50, 50, 40, 20, 0.3]])
+    pred = np.array([[50, 50, 40, 17, 0.3]])  # IoU 0.85
+    m = DOTAMetric(iou_thrs=[0.5, 0.9], coco_thrs=False, rescale_gt=True)
+    m.dataset_meta = dict(classes=DOTA_V1_0)
+    half = gt.copy()
+    half[:, :4] *= 0.5  # GT resized by 0.5 in the pipeline, predictions in original pixels
+    m.process({}, [_sample('P1__1024__0___0', pred, [0.9], [0], half, [0], scale_factor=(0.5, 0.5))])
+    out = m.evaluate(1)
+    assert out == {'dota/mAP': 0.5, 'dota/AP50': 1.0, 'dota/AP90': 0.0}

@@ -137,6 +137,10 @@ class MeanAPResult:
 
 def _stack(items: Sequence[dict], key: str, dim: int, dtype=np.float64) -> np.ndarray:
     arrs = [np.asarray(it.get(key, np.zeros((0, dim) if dim else 0)), dtype=dtype) for it in items]
+    for i, a in enumerate(arrs):
+        if dim and a.size and a.shape[-1] != dim:
+            raise ValueError(f'image {i}: {key} of shape {a.shape}; expected (N, {dim}) '
+                             f"({'polygons' if dim == 8 else 'xyxy boxes'}; convert rotated boxes with rbox2poly_np)")
     arrs = [a.reshape(-1, dim) if dim else a.reshape(-1) for a in arrs]
     if not arrs:
         return np.zeros((0, dim) if dim else 0, dtype=dtype)
@@ -196,6 +200,10 @@ def eval_map(det_results: Sequence[dict],
                                            for d in det_results])
     gt_parts, gt_img_parts = [], []
     for i, ann in enumerate(annotations):
+        for key in ('bboxes', 'bboxes_ignore'):
+            a = np.asarray(ann.get(key, np.zeros((0, dim))))
+            if a.size and a.shape[-1] != dim:
+                raise ValueError(f'image {i}: annotation {key} of shape {a.shape}; expected (N, {dim})')
         b = np.asarray(ann.get('bboxes', np.zeros((0, dim))), np.float64).reshape(-1, dim)
         lab = np.asarray(ann.get('labels', np.zeros(0)), np.int64).reshape(-1)
         bi = np.asarray(ann.get('bboxes_ignore', np.zeros((0, dim))), np.float64).reshape(-1, dim)
