@@ -57,3 +57,23 @@ def test_fuse_conv_bn_is_exact():
         fuse_conv_bn(m)
         torch.testing.assert_close(m(x), ref, rtol=1e-4, atol=1e-5)
     assert not any(isinstance(k, nn.BatchNorm2d) for k in m.modules())
+
+
+def test_benchmark_reads_the_test_set(tmp_path, capsys):
+    import benchmark
+    import cv2
+    from toy_blob_detector import draw_scene, toy_config_text
+
+    (tmp_path / 'images').mkdir()
+    (tmp_path / 'annfiles').mkdir()
+    cv2.imwrite(str(tmp_path / 'images' / 'P0001__256__0___0.png'), draw_scene(256, 256, [(40, 50, 120, 90)]))
+    (tmp_path / 'annfiles' / 'P0001__256__0___0.txt').write_text('40 50 120 50 120 90 40 90 plane 0\n')
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(toy_config_text() + f"""
+test_dataloader = dict(batch_size=1, num_workers=0, dataset=dict(type='DOTADataset', data_root='{tmp_path}/',
+    ann_file='annfiles/', data_prefix=dict(img_path='images/'), test_mode=True, pipeline=test_pipeline))
+""")
+    assert benchmark.main([str(cfg), '--max-iter', '4', '--num-warmup', '1', '--log-interval', '2',
+                           '--device', 'cpu']) == 0
+    text = capsys.readouterr().out
+    assert 'with a test set (1 images)' in text and 'Overall fps' in text
