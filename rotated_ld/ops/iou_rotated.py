@@ -178,7 +178,8 @@ def box_iou_rotated(bboxes1: Tensor, bboxes2: Tensor, mode: str = 'iou', aligned
         aligned: if True, ``N == M`` and the result is ``(N,)`` for the pairs ``(b1[i], b2[i])``.
 
     Returns:
-        ``(N, M)`` (or ``(N,)``) in ``[0, 1]``, dtype/device of the inputs; differentiable.
+        ``(N, M)`` (or ``(N,)``) in ``[0, 1]``, dtype/device of the inputs (float16/bfloat16 are
+        computed in float32 and cast back; integer inputs give float32); differentiable.
 
     Example:
         >>> b = torch.tensor([[0., 0., 10., 6., 0.], [0., 0., 10., 6., 1.5707963267948966]])
@@ -189,6 +190,13 @@ def box_iou_rotated(bboxes1: Tensor, bboxes2: Tensor, mode: str = 'iou', aligned
         raise ValueError(f'mode={mode!r}; expected one of {_MODES}')
     _check(bboxes1, 'bboxes1')
     _check(bboxes2, 'bboxes2')
+    out_dtype = torch.promote_types(bboxes1.dtype, bboxes2.dtype)
+    if not out_dtype.is_floating_point or torch.finfo(out_dtype).bits < 32:
+        # fp16/bf16 (AMP) lack the range and precision for areas: compute in float32, cast back
+        work = torch.float32
+        iou = box_iou_rotated(bboxes1.to(work), bboxes2.to(work), mode, aligned)
+        return iou.to(out_dtype) if out_dtype.is_floating_point else iou
+    bboxes1, bboxes2 = bboxes1.to(out_dtype), bboxes2.to(out_dtype)
     n, m = bboxes1.shape[0], bboxes2.shape[0]
     if aligned:
         if n != m:

@@ -186,6 +186,17 @@ def test_empty_inputs(device):
     assert box_iou_rotated(e, b).device == b.device
 
 
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16, torch.int64])
+def test_low_precision_and_integer_inputs(dtype):
+    b = torch.tensor([[500., 500., 100., 60., 0.], [500., 500., 100., 60., 1.5707963267948966]])
+    b1, b2 = b[:1].to(dtype), b[1:].to(dtype)
+    iou = box_iou_rotated(b1, b2)
+    assert iou.dtype == (dtype if dtype.is_floating_point else torch.float32)
+    assert abs(iou.float().item() - box_iou_rotated(b1.float(), b2.float()).item()) < 1e-2
+    mixed = box_iou_rotated(b[:1].double(), b[1:].float())
+    assert mixed.dtype == torch.float64
+
+
 def test_bad_arguments():
     b = torch.rand(3, 5)
     with pytest.raises(ValueError, match='mode'):
