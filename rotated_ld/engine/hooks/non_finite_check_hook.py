@@ -1,6 +1,7 @@
 """Stop (or skip the step) on a non-finite loss term or gradient, naming it and the iteration."""
 from __future__ import annotations
 
+import functools
 import math
 from typing import Literal
 
@@ -69,7 +70,8 @@ class NonFiniteCheckHook(Hook):
             self._consecutive = 0
             return step(**kwargs)
 
-        wrapper.step = checked_step
+        # keep the attributes MMEngine's param schedulers put on `step` (their call counter)
+        wrapper.step = functools.update_wrapper(checked_step, step)
 
     def _on_bad(self, runner, what: str) -> None:
         where = f'iteration {runner.iter + 1} (epoch {runner.epoch + 1})'
