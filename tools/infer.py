@@ -169,9 +169,10 @@ def run(args) -> int:
                     score_thr=args.score_thr, config=args.config, checkpoint=args.checkpoint, merge=merge)
         write_outputs(args.out_dir, stem, dets, meta)
         if not args.no_png:
-            img = reader.full()[..., ::-1]  # BGR view -> RGB; the visualizer draws on one copy
-            drawn = vis.draw_instances(img, sample.pred_instances, classes, model.dataset_meta.get('palette'))
-            save_rgb(osp.join(args.out_dir, stem + '.png'), drawn)
+            # drawn in BGR on one copy of the scene, written as is
+            drawn = vis.draw_instances(reader.full(), sample.pred_instances, classes,
+                                       model.dataset_meta.get('palette'), channel_order='bgr')
+            save_rgb(osp.join(args.out_dir, stem + '.png'), drawn, channel_order='bgr')
         tqdm.write(f'{path}: {len(dets)} detections ({tiles} tiles)')
     print(f'wrote {len(paths)} result sets ({total} detections) to {args.out_dir}')
     return 0

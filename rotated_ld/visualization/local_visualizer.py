@@ -206,9 +206,15 @@ class DetLocalVisualizer(Visualizer):
 
     # ------------------------------------------------------------------ instances
     def draw_instances(self, image: np.ndarray, instances, classes: Optional[Sequence[str]] = None,
-                       palette=None, score_thr: float = 0.0) -> np.ndarray:
+                       palette=None, score_thr: float = 0.0, channel_order: str = 'rgb') -> np.ndarray:
         """Draw ``instances`` (InstanceData or dict: ``bboxes`` (N, 4|5|8), ``labels``, optional
-        ``scores``) on a copy of ``image`` (RGB); return the drawn RGB image."""
+        ``scores``) on a copy of ``image``; return the drawn image.
+
+        ``channel_order='bgr'`` draws on a BGR image (OpenCV's order; the palette stays RGB) and
+        returns BGR: large scenes are then drawn and written with a single copy.
+        """
+        if channel_order not in ('rgb', 'bgr'):
+            raise ValueError(f"channel_order={channel_order!r}; expected 'rgb' or 'bgr'")
         self.set_image(image)
         get = instances.get if hasattr(instances, 'get') else (lambda k, d=None: getattr(instances, k, d))
         bboxes = get('bboxes', None)
@@ -238,6 +244,11 @@ class DetLocalVisualizer(Visualizer):
         n_cls = max(len(classes), int(labels.max()) + 1 if len(labels) else 1)
         pal = get_palette(palette if palette is not None else self.bbox_color, n_cls)
         colors = [pal[lb % len(pal)] for lb in labels]
+        fixed_fg = None if self.text_color is None else self._colors(self.text_color, 1)[0]
+        fgs = [fixed_fg or _text_color(c) for c in colors]  # chosen on the RGB colour
+        if channel_order == 'bgr':
+            colors = [tuple(c[::-1]) for c in colors]
+            fgs = [tuple(c[::-1]) for c in fgs]
         # draw low scores first so confident boxes stay on top
         order = np.argsort(scores, kind='stable') if scores is not None else np.arange(len(boxes))
         self.draw_polygons(polys[order], edge_colors=[colors[i] for i in order])
@@ -248,14 +259,14 @@ class DetLocalVisualizer(Visualizer):
             scale, thick = self._font()
             (_, th), base = cv2.getTextSize('Ag', cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
             lift = th + base + self._lw() / 2
-            texts, positions, bgs = [], [], []
+            texts, positions, bgs, fg = [], [], [], []
             for i in order:
                 name = classes[labels[i]] if labels[i] < len(classes) else f'class {labels[i]}'
                 texts.append(name if scores is None else f'{name} {scores[i]:.2f}')
                 positions.append((x_min[i] - self._lw() / 2, y_min[i] - lift))
                 bgs.append(colors[i])
-            self.draw_texts(texts, np.array(positions), bboxes=bgs,
-                            colors=None if self.text_color is None else self.text_color)
+                fg.append(fgs[i])
+            self.draw_texts(texts, np.array(positions), bboxes=bgs, colors=fg)
         return self.get_image()
 
     def add_datasample(self, name: str, image: np.ndarray, data_sample=None, draw_gt: bool = True,
@@ -285,11 +296,13 @@ class DetLocalVisualizer(Visualizer):
             self.add_image(name, drawn, step)
 
 
-def save_rgb(path: str, image: np.ndarray) -> None:
-    """Write an RGB image with OpenCV (PNG compression 3: quick on large scenes)."""
+def save_rgb(path: str, image: np.ndarray, channel_order: str = 'rgb') -> None:
+    """Write an RGB (or ``channel_order='bgr'``) image with OpenCV (PNG compression 3: quick
+    on large scenes)."""
     d = osp.dirname(osp.abspath(path))
     os.makedirs(d, exist_ok=True)
     params = [cv2.IMWRITE_PNG_COMPRESSION, 3] if path.lower().endswith('.png') else []
-    if not cv2.imwrite(path, np.ascontiguousarray(image[..., ::-1]), params):
+    bgr = image if channel_order == 'bgr' else image[..., ::-1]
+    if not cv2.imwrite(path, np.ascontiguousarray(bgr), params):
         raise OSError(f'cannot write image {path}')
 

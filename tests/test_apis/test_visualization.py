@@ -129,3 +129,14 @@ test_cfg = dict(type='TestLoop')
     # the test pipeline loads no annotations: one panel, the prediction drawn in colour
     assert img is not None and img.shape == (256, 256, 3)
     assert (np.ptp(img.astype(int), axis=2) > 50).sum() > 100
+
+
+def test_bgr_drawing_is_the_channel_flip_of_rgb():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (90, 130, 3), dtype=np.uint8)
+    inst = dict(bboxes=np.array([[60, 40, 50, 20, 0.3], [30, 30, 20, 10, -0.5]]), labels=np.array([0, 1]),
+                scores=np.array([0.9, 0.6]))
+    rgb = _vis().draw_instances(img, inst, ('plane', 'ship'), palette=[(250, 200, 0), (0, 40, 220)])
+    bgr = _vis().draw_instances(img[..., ::-1], inst, ('plane', 'ship'), palette=[(250, 200, 0), (0, 40, 220)],
+                                channel_order='bgr')
+    np.testing.assert_array_equal(bgr[..., ::-1], rgb)
