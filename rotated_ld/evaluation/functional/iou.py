@@ -309,7 +309,9 @@ def devkit_poly_iou(p: np.ndarray, q: np.ndarray) -> float:
         for j in range(4):
             inter += _tri_inter(ps[i], ps[(i + 1) % 4], qs[j], qs[(j + 1) % 4], eps)
     union = abs(area_p) + abs(area_q) - inter
-    return inter / union if union > 0 else 0.0
+    # as the devkit, also when a self-intersecting quad makes the union <= 0 (IoU outside
+    # [0, 1]); only a zero union (devkit: NaN, never a match) becomes 0
+    return inter / union if union != 0 else 0.0
 
 
 def poly_iou_pairs(a: np.ndarray, b: np.ndarray, backend: str | None = None) -> np.ndarray:
