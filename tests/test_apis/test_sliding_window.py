@@ -108,7 +108,7 @@ def test_real_rotated_ld_config_student(tmp_path):
     import os.path as osp
 
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    cfg = osp.join(root, 'configs', 'demo', 'rotated-ld_r18-slim-rgfl-r18-wide_fpn_synthetic-dota_le90.py')
+    cfg = osp.join(root, 'configs', 'demo', 'rotated-ld_r18-slim-rgfl-r18-slim-long_fpn_synthetic-dota_le90.py')
     if not osp.isfile(cfg):
         pytest.skip('demo LD config not in this checkout')
     torch.manual_seed(0)
