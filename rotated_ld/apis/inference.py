@@ -87,7 +87,8 @@ def check_state_dict(model: nn.Module, state_dict: dict, ckpt_path: str, config_
     """Raise :class:`CheckpointMismatchError` when ``state_dict`` does not fit ``model`` exactly."""
     own = model.state_dict()
     ignore = ('num_batches_tracked',)
-    missing = [k for k in own if k not in state_dict and not k.endswith(ignore)]
+    # distillation-only weights of the student (dropped by publish_model) are not needed here
+    missing = [k for k in own if k not in state_dict and not k.endswith(ignore) and not is_distill_key(k)]
     unexpected = [k for k in state_dict if k not in own and not k.endswith(ignore)]
     shapes = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}'
               for k in own if k in state_dict and state_dict[k].shape != own[k].shape]
