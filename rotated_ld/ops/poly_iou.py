@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from ..structures.bbox import poly2hbox
-from .iou_rotated import EXACT_CHUNK, PREFILTER_CHUNK, _overlap_ratio, candidate_pairs
+from .iou_rotated import EXACT_CHUNK, _overlap_ratio, candidate_pairs
 
 __all__ = ['poly_iou', 'poly_area', 'POLY_IOU_STATS']
 
@@ -149,11 +149,8 @@ def poly_iou(polys1: Tensor, polys2: Tensor, mode: str = 'iou', aligned: bool = 
                           for i in range(0, n, EXACT_CHUNK)])
     out = polys1.new_zeros((n, m))
     with torch.no_grad():
-        hb1, hb2 = poly2hbox(polys1), poly2hbox(polys2).T.contiguous()
-    rows = max(1, PREFILTER_CHUNK // m)
-    for r0 in range(0, n, rows):
-        with torch.no_grad():
-            ii, jj = candidate_pairs(hb1, hb2, r0, min(n, r0 + rows))
+        hb1, hb2 = poly2hbox(polys1.detach()), poly2hbox(polys2.detach())
+    for ii, jj in candidate_pairs(hb1, hb2):
         for k in range(0, ii.numel(), EXACT_CHUNK):
             i, j = ii[k:k + EXACT_CHUNK], jj[k:k + EXACT_CHUNK]
             out[i, j] = _aligned_poly_iou(p1[i], c1[i], p2[j], c2[j], mode)
