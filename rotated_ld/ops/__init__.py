@@ -10,4 +10,4 @@ __all__ = [
     'box_iou_rotated', 'rbox_intersection_aligned', 'poly_iou', 'poly_area', 'POLY_IOU_STATS',
     'nms_rotated', 'batched_nms_rotated', 'multiclass_nms_rotated',
 ]
-from .voting_nms import build_nms, cluster_diounms, voting_cluster_diou_nms, voting_cluster_diounms  # noqa: F401,E501,E402
+from .voting_nms import build_nms, cluster_diounms, voting_cluster_diou_nms, voting_cluster_diounms, voting_cluster_diounms_rotated  # noqa: F401,E501,E402

@@ -30,7 +30,8 @@ import torch
 from torch import Tensor
 from torchvision.ops import batched_nms
 
-NMS_TYPES = ('nms', 'cluster_diounms', 'voting_cluster_diounms')
+NMS_TYPES = ('nms', 'cluster_diounms', 'voting_cluster_diounms', 'cluster_diounms_rotated',
+             'voting_cluster_diounms_rotated')
 
 
 def diou_matrix(boxes: Tensor, beta: float = 0.8, eps: float = 1e-7) -> Tensor:
@@ -171,6 +172,87 @@ def cluster_diounms(boxes: Tensor, scores: Tensor, idxs: Tensor,
     return torch.cat([b, s[:, None].to(b.dtype)], dim=1), keep
 
 
+def rbox_diou_matrix(rboxes: Tensor, beta: float = 0.8, eps: float = 1e-7) -> Tensor:
+    """Pairwise rotated ``IoU − (ρ²/c²)^β`` (ld-method.md §7 rotated PROPOSAL).
+
+    ``ρ`` = distance of the box centres, ``c`` = diagonal of the box enclosing the two boxes'
+    horizontal hulls. At angle 0 this equals :func:`diou_matrix` of the same boxes.
+
+    Args:
+        rboxes (Tensor): (N, 5) ``(cx, cy, w, h, t)``, t in radians (any angle version).
+    Returns:
+        Tensor: (N, N) fp32.
+    """
+    from rotated_ld.structures.bbox import rbox2hbox
+
+    from .iou_rotated import box_iou_rotated
+
+    b = rboxes.float()
+    iou = box_iou_rotated(b, b)
+    hull = rbox2hbox(b)
+    rho2 = (b[:, None, :2] - b[None, :, :2]).pow(2).sum(-1)
+    enc = (torch.maximum(hull[:, None, 2:], hull[None, :, 2:])
+           - torch.minimum(hull[:, None, :2], hull[None, :, :2]))
+    return iou - (rho2 / (enc.pow(2).sum(-1) + eps)).pow(beta)
+
+
+def vote_rboxes(W: Tensor, rboxes: Tensor, angle_version: str = 'le90') -> Tensor:
+    """Weighted average of rotated boxes: ``W`` (K, N) over ``rboxes`` (N, 5) → (K, 5).
+
+    Boxes are averaged in the ``le90`` representation (w ≥ h, angle period π): centre and size
+    linearly, the angle on the circle (mean of ``(cos 2t, sin 2t)``), so boxes at +89° and −89°
+    average to ±90°, not 0°. The result is converted back to ``angle_version``.
+    """
+    from rotated_ld.structures.bbox import convert_rbox_version, norm_angle
+
+    b = convert_rbox_version(rboxes.float(), angle_version, 'le90') if angle_version != 'le90' \
+        else rboxes.float()
+    denom = W.sum(1, keepdim=True).clamp(min=1e-12)
+    lin = (W @ b[:, :4]) / denom
+    ang = 0.5 * torch.atan2(W @ torch.sin(2 * b[:, 4]), W @ torch.cos(2 * b[:, 4]))
+    out = torch.cat([lin, norm_angle(ang, 'le90')[:, None]], 1)
+    if angle_version != 'le90':
+        out = convert_rbox_version(out, 'le90', angle_version)
+    return out.to(rboxes.dtype)
+
+
+def voting_cluster_diounms_rotated(boxes: Tensor, scores: Tensor, idxs: Tensor,
+                                   iou_threshold: float = 0.1, angle_version: str = 'le90',
+                                   beta: float = 0.8, vote_threshold: float = 0.7,
+                                   sigma: float = 0.025, voting: bool = True,
+                                   max_candidates: int = 1000,
+                                   max_num: int = -1) -> tuple[Tensor, Tensor]:
+    """Rotated score-voting Cluster-DIoU-NMS, in the heads' NMS contract.
+
+    ``test_cfg.nms=dict(type='voting_cluster_diounms_rotated', iou_threshold=0.1,
+    angle_version='le90')`` for the rotated heads. Suppression uses :func:`rbox_diou_matrix`;
+    voting averages with :func:`vote_rboxes` (circular angle mean). The candidate cap defaults
+    to 1000 (exact rotated IoU of all pairs is the costly part). ``voting=False`` gives plain
+    Cluster-DIoU-NMS (identical to greedy NMS with the same score).
+
+    Returns:
+        tuple: ``dets`` (K, 6) = boxes (K, 5) + score, ``keep`` (K,) input rows, by score desc.
+    """
+    if boxes.numel() == 0:
+        return boxes.new_zeros((0, 6)), scores.new_zeros(0, dtype=torch.long)
+    order = scores.argsort(descending=True, stable=True)
+    if max_candidates > 0:
+        order = order[:max_candidates]
+    b, s, c = boxes[order], scores[order], idxs[order]
+    same = c[:, None] == c[None, :]
+    D = torch.where(same, rbox_diou_matrix(b, beta), b.new_full((), -1.0, dtype=torch.float32))
+    keep = cluster_nms_keep(D, iou_threshold)
+    if voting:
+        out_boxes = vote_rboxes(voting_weights(D, s, keep, vote_threshold, sigma, same), b,
+                                angle_version)
+    else:
+        out_boxes = b[keep]
+    out_scores, out_inds = s[keep], order[keep]
+    if max_num > 0:
+        out_boxes, out_scores, out_inds = out_boxes[:max_num], out_scores[:max_num], out_inds[:max_num]
+    return torch.cat([out_boxes, out_scores[:, None].to(out_boxes.dtype)], 1), out_inds
+
+
 NmsFn = Callable[[Tensor, Tensor, Tensor], tuple[Tensor, Tensor, Tensor]]
 
 
@@ -179,12 +261,14 @@ def build_nms(cfg: dict | None) -> NmsFn:
 
     ``dict(type='nms', iou_threshold=0.6)`` → ``torchvision.ops.batched_nms``;
     ``dict(type='voting_cluster_diounms', iou_threshold=0.6, [beta, vote_threshold, sigma,
-    max_candidates])`` → score-voting Cluster-DIoU-NMS; ``'cluster_diounms'`` → the same without
-    voting.
+    max_candidates, max_num])`` → score-voting Cluster-DIoU-NMS; ``'cluster_diounms'`` → the same
+    without voting; ``'voting_cluster_diounms_rotated'`` / ``'cluster_diounms_rotated'`` (+
+    ``angle_version``) → the rotated variants on (N, 5) boxes.
 
     Returns:
-        callable: ``(boxes (N, 4), scores (N,), labels (N,)) -> (boxes (K, 4), scores (K,),
-        keep (K,))`` sorted by score descending.
+        callable: ``(boxes (N, 4|5), scores (N,), labels (N,)) -> (boxes (K, 4|5), scores (K,),
+        keep (K,))`` sorted by score descending (the heads' NMS contract,
+        ``rotated_ld.models.utils.nms``).
     """
     cfg = dict(cfg or dict(type='nms', iou_threshold=0.6))
     typ = cfg.pop('type', 'nms')
@@ -201,11 +285,18 @@ def build_nms(cfg: dict | None) -> NmsFn:
             return boxes[keep], scores[keep], keep
         return plain
     allowed = {'beta', 'vote_threshold', 'sigma', 'max_candidates', 'max_num'}
+    rotated = typ.endswith('_rotated')
+    if rotated:
+        allowed.add('angle_version')
     if set(cfg) - allowed:
         raise ValueError(f'unknown options {sorted(set(cfg) - allowed)} for nms type {typ!r}; '
                          f'valid: {sorted(allowed)}')
-    voting = typ == 'voting_cluster_diounms'
+    voting = typ.startswith('voting_')
 
     def cluster(boxes, scores, idxs):
         return voting_cluster_diou_nms(boxes, scores, idxs, thr, voting=voting, **cfg)
-    return cluster
+
+    def cluster_rotated(boxes, scores, idxs):
+        dets, keep = voting_cluster_diounms_rotated(boxes, scores, idxs, thr, voting=voting, **cfg)
+        return dets[:, :5], dets[:, 5], keep
+    return cluster_rotated if rotated else cluster

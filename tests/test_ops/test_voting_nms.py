@@ -123,3 +123,64 @@ def test_selectable_from_head_test_cfg():
     _, _, _, keep = multiclass_nms(boxes, scores, labels, dict(type='cluster_diounms',
                                                                iou_threshold=0.6))
     assert keep.tolist() == _greedy(boxes.tolist(), scores.tolist(), labels.tolist(), 0.6)
+
+
+# ------------------------------------------------------------------------------ rotated variant
+def _as_le90(xyxy):
+    """Axis-aligned xyxy boxes -> le90 rboxes (w >= h: tall boxes turn by -pi/2)."""
+    cx, cy = (xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2
+    w, h = xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]
+    tall = h > w
+    t = torch.where(tall, torch.full_like(w, -math.pi / 2), torch.zeros_like(w))
+    return torch.stack([cx, cy, torch.maximum(w, h), torch.minimum(w, h), t], 1)
+
+
+def test_rotated_at_axis_aligned_equals_horizontal():
+    from rotated_ld.ops.voting_nms import rbox_diou_matrix, voting_cluster_diounms_rotated
+
+    boxes, scores, labels = _random_set(40, 5)
+    rb = _as_le90(boxes)
+    torch.testing.assert_close(rbox_diou_matrix(rb), diou_matrix(boxes), atol=1e-4, rtol=0)
+    hb, hs, hkeep = voting_cluster_diou_nms(boxes, scores, labels, 0.5, voting=False)
+    dets, keep = voting_cluster_diounms_rotated(rb, scores, labels, 0.5, voting=False)
+    assert keep.tolist() == hkeep.tolist()
+    assert keep.tolist() == _greedy(boxes.tolist(), scores.tolist(), labels.tolist(), 0.5)
+    # voting on axis-aligned wide boxes (angle 0) = horizontal voting
+    wide = torch.tensor([[0., 0., 20., 10.], [1., 0., 21., 10.], [0., 1., 20., 11.]])
+    s3, l3 = torch.tensor([0.9, 0.8, 0.7]), torch.zeros(3, dtype=torch.long)
+    hb, _, _ = voting_cluster_diou_nms(wide, s3, l3, 0.6)
+    dets, _ = voting_cluster_diounms_rotated(_as_le90(wide), s3, l3, 0.6)
+    torch.testing.assert_close(dets[:, :5], _as_le90(hb), atol=1e-4, rtol=0)
+
+
+def test_rotated_voting_averages_angle_on_the_circle():
+    from rotated_ld.ops.voting_nms import voting_cluster_diounms_rotated
+
+    d = 0.02
+    rb = torch.tensor([[50., 50., 40., 10., math.pi / 2 - d], [50., 50., 40., 10., -math.pi / 2 + d]])
+    dets, keep = voting_cluster_diounms_rotated(rb, torch.tensor([0.9, 0.9]),
+                                                torch.zeros(2, dtype=torch.long), 0.5)
+    assert keep.tolist() == [0]
+    t = dets[0, 4].item()
+    # the circular mean lies between the two orientations (±90° ∓ d); a linear mean would give 0°
+    assert abs(abs(t) - math.pi / 2) < d
+    torch.testing.assert_close(dets[0, :4], rb[0, :4])
+    # other angle versions round-trip through le90
+    from rotated_ld.structures.bbox import convert_rbox_version
+
+    oc = convert_rbox_version(rb, 'le90', 'oc')
+    dets_oc, _ = voting_cluster_diounms_rotated(oc, torch.tensor([0.9, 0.9]),
+                                                torch.zeros(2, dtype=torch.long), 0.5,
+                                                angle_version='oc')
+    back = convert_rbox_version(dets_oc[:, :5], 'oc', 'le90')
+    assert abs(abs(back[0, 4].item()) - math.pi / 2) < d
+
+
+def test_rotated_selectable_from_head_test_cfg():
+    from rotated_ld.models.utils.nms import multiclass_nms
+
+    rb = _as_le90(_random_set(30, 6)[0])
+    scores, labels = torch.rand(30), torch.randint(0, 2, (30,))
+    b, s, lab, keep = multiclass_nms(rb, scores, labels, dict(
+        type='voting_cluster_diounms_rotated', iou_threshold=0.3, angle_version='le90'), 5)
+    assert b.shape == (len(keep), 5) and len(keep) <= 5 and torch.equal(lab, labels[keep])
