@@ -122,7 +122,7 @@ def _nms_iou(nms_cfg: Optional[dict]) -> Optional[float]:
         return float(nms_cfg)
     for key in ('iou_threshold', 'iou_thr'):
         if key in nms_cfg:
-            return float(nms_cfg[key])
+            return None if nms_cfg[key] is None else float(nms_cfg[key])
     raise ValueError(f'nms_cfg={nms_cfg!r} needs iou_threshold')
 
 

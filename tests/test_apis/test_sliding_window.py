@@ -55,6 +55,8 @@ def test_straddling_object_reported_once(model, scene):
     # without NMS the same run reports every tile's copy: the merge is what deduplicates
     raw = inference_detector_by_patches(model, scene, patch_size=256, gap=64, nms_cfg=False, progress=False)
     assert len(raw.pred_instances) == 8 and out.merge_stats['suppressed'] == 6
+    raw2 = inference_detector_by_patches(model, scene, 256, 64, nms_cfg=dict(iou_threshold=None), progress=False)
+    assert len(raw2.pred_instances) == 8
 
 
 def test_lazy_sources_and_multiscale_agree(model, scene, tmp_path):
