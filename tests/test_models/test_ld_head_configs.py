@@ -109,6 +109,13 @@ def test_synthetic_ld_config_trains_one_step_and_predicts():
         data = model.data_preprocessor(_batch(1), training=False)
         out = model(**data, mode='predict')
     assert out[0].pred_instances.bboxes.shape[-1] == 4
+    # the voting-NMS test_cfg runs through the student head (low score_thr: random weights)
+    model.bbox_head.test_cfg.update(score_thr=0.0, nms_pre=30, max_per_img=20,
+                                    nms=dict(type='voting_cluster_diounms', iou_threshold=0.6))
+    with torch.no_grad():
+        out = model(**data, mode='predict')
+    det = out[0].pred_instances
+    assert 0 < len(det.bboxes) <= 20 and torch.all(det.scores[:-1] >= det.scores[1:])
 
 
 @pytest.mark.slow
