@@ -263,6 +263,16 @@ def test_gradcheck_generic(mode):
                                     (b1, b2))
 
 
+def test_gradcheck_parallel_edges():
+    """Pairs with parallel edges take the general (tie-rule) path; same function, same gradients."""
+    b1 = torch.tensor([[0., 0., 10., 6., 0.3], [3., 1., 8., 4., 0.0], [1., 1., 3., 2., 0.1]],
+                      dtype=torch.float64, requires_grad=True)
+    b2 = torch.tensor([[1., 2., 7., 5., 0.3 + math.pi / 2], [2., -1., 9., 3., 0.0], [0.5, 0.3, 6., 2., 0.1]],
+                      dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x, y: box_iou_rotated(x, y, aligned=True), (b1, b2))
+    assert torch.autograd.gradcheck(lambda x, y: box_iou_rotated(x, y), (b1, b2))
+
+
 @pytest.mark.parametrize('device', DEVICES)
 def test_gradients_finite_on_degenerate(pairs, device):
     b1, b2, _, _ = pairs
