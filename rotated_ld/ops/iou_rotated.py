@@ -102,7 +102,7 @@ def _pair_frames(b1: Tensor, b2: Tensor):
     return w1, h1, w2, h2, cdel, sdel, ax, ay, bx, by
 
 
-def _inter_generic(b1: Tensor, b2: Tensor) -> Tensor:
+def _inter_generic(frames: Tuple[Tensor, ...]) -> Tensor:
     """Fast path for pairs without parallel edges (``|cos|, |sin|`` of ``t1 - t2`` above the
     tolerance, all sides non-degenerate): no tie rules needed, so no ``where`` at all.
 
@@ -111,7 +111,7 @@ def _inter_generic(b1: Tensor, b2: Tensor) -> Tensor:
     other box's frame). Their slab intervals in ``l`` share the radius ``H / |D|`` and have centres
     ``-(C +- E) / D`` -- computed for the 4 axis groups x 2 slabs at once on ``(K, 4, 2)``.
     """
-    w1, h1, w2, h2, cdel, sdel, ax, ay, bx, by = _pair_frames(b1, b2)
+    w1, h1, w2, h2, cdel, sdel, ax, ay, bx, by = frames
     uax, uay = w1 / 2 * cdel, w1 / 2 * sdel  # A's half axes in B's frame
     vax, vay = -h1 / 2 * sdel, h1 / 2 * cdel
     ubx, uby = w2 / 2 * cdel, -w2 / 2 * sdel  # B's half axes in A's frame
@@ -148,20 +148,21 @@ def rbox_intersection_aligned(b1: Tensor, b2: Tensor) -> Tensor:
     rest (almost all pairs in real data) the cheaper :func:`_inter_generic`.
     """
     rel, tau = _tolerances(b1.dtype)
+    frames = _pair_frames(b1, b2)
     with torch.no_grad():
-        w1, h1, w2, h2, cdel, sdel, ax, ay, _, _ = _pair_frames(b1, b2)
+        w1, h1, w2, h2, cdel, sdel, ax, ay, _, _ = (f.detach() for f in frames)
         scale = ax.abs() + ay.abs() + w1 + h1 + w2 + h2
         sizes = torch.stack([w1, h1, w2, h2], -1).amin(-1)
         special = (cdel.abs() <= 2 * tau) | (sdel.abs() <= 2 * tau) | (sizes <= rel * scale)
         special |= ~torch.isfinite(scale)
         idx = special.nonzero(as_tuple=True)[0]
     if idx.numel() == 0:
-        return _inter_generic(b1, b2)
+        return _inter_generic(frames)
     if idx.numel() == b1.shape[0]:
         return _inter_general(b1, b2)
     fast = (~special).nonzero(as_tuple=True)[0]
     out = b1.new_zeros(b1.shape[0])
-    out = out.index_put((fast,), _inter_generic(b1[fast], b2[fast]))
+    out = out.index_put((fast,), _inter_generic(tuple(f[fast] for f in frames)))
     return out.index_put((idx,), _inter_general(b1[idx], b2[idx]))
 
 
