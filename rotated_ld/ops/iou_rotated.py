@@ -12,9 +12,11 @@ inside fraction ``f`` of the edge; with the origin at B's centre the area is::
 
     inter = 1/2 * [ sum_k (c_AB x dA_k + |A|/2) * fA_k  +  |B|/2 * sum_j fB_j ]
 
-Every step is a fixed-size elementwise tensor op on ``(K, 8, 2)``, so it runs unchanged on CPU
-and CUDA, in float32/float64, and autograd gives exact gradients wherever the configuration is
-generic (kinks only where a vertex crosses an edge, like the true IoU).
+Every step is a fixed-size elementwise tensor op (``(K, 4, 2)`` / ``(K, 8, 2)``), so it runs
+unchanged on CPU and CUDA, in float32/float64, and autograd gives exact gradients wherever the
+configuration is generic (kinks only where a vertex crosses an edge, like the true IoU). Pairs
+without parallel edges (almost all) take a ``where``-free fast path (:func:`_inter_generic`);
+the others the general path with the tie rules below (:func:`_inter_general`).
 
 Degenerate configurations -- collinear overlapping edges (identical boxes, shared edges): a
 boundary piece must be counted exactly once. An edge of A lying on B's boundary (within a
