@@ -169,17 +169,9 @@ def rbox_intersection_aligned(b1: Tensor, b2: Tensor) -> Tensor:
 
 
 def _inter_general(b1: Tensor, b2: Tensor) -> Tensor:
-    """Intersection area ``(K,)`` for any pairs, with the parallel-edge tie rules."""
-    cx1, cy1, w1, h1, t1 = b1.unbind(-1)
-    cx2, cy2, w2, h2, t2 = b2.unbind(-1)
-    dx, dy = cx1 - cx2, cy1 - cy2  # local origin at B's centre: no cancellation in float32
-    cb, sb = torch.cos(t2), torch.sin(t2)
-    ca, sa = torch.cos(t1), torch.sin(t1)
-    cdel = ca * cb + sa * sb  # cos(t1 - t2)
-    sdel = sa * cb - ca * sb  # sin(t1 - t2)
-    # A's centre in B's frame, B's centre in A's frame
-    ax, ay = cb * dx + sb * dy, -sb * dx + cb * dy
-    bx, by = -(ca * dx + sa * dy), -(-sa * dx + ca * dy)
+    """Intersection area ``(K,)`` for any pairs, with the parallel-edge tie rules: the 8 edges
+    ``p + s d`` (``s in [0, 1]``, A's in B's frame, then B's in A's frame) clipped on ``(K, 8, 2)``."""
+    w1, h1, w2, h2, cdel, sdel, ax, ay, bx, by = _pair_frames(b1, b2)
     pa, da = _edges_in_frame(torch.stack([ax, ay], -1), cdel, sdel, w1, h1)  # A in B's frame
     pb, db = _edges_in_frame(torch.stack([bx, by], -1), cdel, -sdel, w2, h2)  # B in A's frame
     p = torch.cat([pa, pb], dim=1)  # (K, 8, 2)
