@@ -141,6 +141,7 @@ def evaluate(stage: str, args, data_dir: str, ckpt: str) -> dict:
     cfg.work_dir = osp.join(args.work_dir, stage, 'eval')
     cfg.load_from = ckpt
     cfg.test_evaluator.outfile_prefix = osp.join(args.work_dir, stage, 'Task1')
+    cfg.test_evaluator.classwise = True
     log(f'{NAMES[stage]}: evaluating on the merged full val scenes')
     metrics = Runner.from_cfg(cfg).test()
     metrics = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
@@ -150,7 +151,7 @@ def evaluate(stage: str, args, data_dir: str, ckpt: str) -> dict:
 
 
 def table(results: dict) -> str:
-    keys = [('mAP', 'mAP@[.5:.95]'), ('AP50', 'AP50'), ('AP75', 'AP75')]
+    keys = [('mAP_50_95', 'mAP@[.5:.95]'), ('AP50', 'AP50'), ('AP75', 'AP75')]
 
     def pick(m: dict, key: str):
         for k, v in m.items():

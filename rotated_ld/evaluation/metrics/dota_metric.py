@@ -77,6 +77,8 @@ class DOTAMetric(BaseMetric):
         rescale_gt (bool): divide ground-truth polygons by ``scale_factor`` (use when the pipeline
             resized the annotations but predictions are in original pixels). Default False.
         empty_class_rule (str): ``'devkit'`` or ``'mmdet'`` (see ``functional.mean_ap``).
+        classwise (bool): also return ``AP50_<class>`` (first IoU threshold) for every class with
+            ground truth. Default False.
         collect_device, prefix: as :class:`mmengine.evaluator.BaseMetric` (prefix ``'dota'``).
     """
 
@@ -95,6 +97,7 @@ class DOTAMetric(BaseMetric):
                  outfile_prefix: str | None = None,
                  rescale_gt: bool = False,
                  empty_class_rule: str = 'devkit',
+                 classwise: bool = False,
                  collect_device: str = 'cpu',
                  prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -106,6 +109,7 @@ class DOTAMetric(BaseMetric):
         self.eval_mode = eval_mode
         self.coco_thrs = coco_thrs
         self.merge_patches = merge_patches
+        self.classwise = classwise
         self.gt_dir = gt_dir or ann_file
         self.nms_iou_thr = nms_iou_thr
         self.format_only = format_only
@@ -194,4 +198,9 @@ class DOTAMetric(BaseMetric):
         if self.coco_thrs:
             idx = [thrs.index(t) for t in thrs if any(abs(t - c) < 1e-9 for c in COCO_IOU_THRS)]
             metrics['mAP_50_95'] = float(np.mean(res.mean_ap[idx]))
+        if self.classwise:  # per-class AP at the first IoU threshold, for classes with ground truth
+            key = f'AP{int(round(self.iou_thrs[0] * 100))}'
+            for c, name in enumerate(res.classes):
+                if res.num_gts[c] > 0:
+                    metrics[f'{key}_{name}'] = float(res.ap[c, 0])
         return metrics
