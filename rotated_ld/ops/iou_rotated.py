@@ -218,6 +218,14 @@ def _aligned_iou(b1: Tensor, b2: Tensor, mode: str) -> Tensor:
     return _overlap_ratio(inter, b1[:, 2] * b1[:, 3], b2[:, 2] * b2[:, 3], mode)
 
 
+def _finite_or_empty(hb: Tensor) -> Tensor:
+    """A box with a NaN/inf coordinate becomes ``(inf, inf, -inf, -inf)``: it overlaps nothing and
+    cannot poison the band bounds of the other boxes."""
+    bad = ~torch.isfinite(hb).all(-1, keepdim=True)
+    empty = hb.new_tensor([float('inf'), float('inf'), -float('inf'), -float('inf')])
+    return torch.where(bad, empty, hb)
+
+
 def candidate_pairs(hb1: Tensor, hb2: Tensor) -> Iterator[Tuple[Tensor, Tensor]]:
     """Yield chunks of index pairs ``(i, j)`` whose xyxy boxes ``hb1[i]`` ``(N, 4)`` and ``hb2[j]``
     ``(M, 4)`` overlap with positive area (touching boxes cannot have a positive intersection).
@@ -230,11 +238,12 @@ def candidate_pairs(hb1: Tensor, hb2: Tensor) -> Iterator[Tuple[Tensor, Tensor]]
     n, m = hb1.shape[0], hb2.shape[0]
     if n == 0 or m == 0:
         return
+    hb1, hb2 = _finite_or_empty(hb1), _finite_or_empty(hb2)
     o1 = torch.argsort(hb1[:, 0])
     o2 = torch.argsort(hb2[:, 0])
     s1 = hb1[o1]
     s2 = hb2[o2].T.contiguous()  # (4, M): contiguous rows for the grid test
-    wmax = float((hb2[:, 2] - hb2[:, 0]).max())
+    wmax = max(0.0, float((hb2[:, 2] - hb2[:, 0]).max()))
     r0, rows = 0, max(1, PREFILTER_CHUNK // m)
     while r0 < n:
         a = s1[r0:r0 + rows]

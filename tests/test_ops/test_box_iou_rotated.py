@@ -203,6 +203,15 @@ def test_low_precision_and_integer_inputs(dtype):
     assert mixed.dtype == torch.float64
 
 
+def test_non_finite_box_does_not_poison_others():
+    b = torch.tensor([[10., 10., 8., 4., 0.3], [11., 10., 8., 4., 0.5], [500., 5., 8., 4., 0.1]])
+    ref = box_iou_rotated(b, b)
+    bad = torch.cat([b, torch.tensor([[float('nan'), 0., 1., 1., 0.], [0., 0., float('inf'), 1., 0.]])])
+    m = box_iou_rotated(bad, bad)
+    assert torch.equal(m[:3, :3], ref)
+    assert (m[3:] == 0).all() and (m[:, 3:] == 0).all()
+
+
 def test_bad_arguments():
     b = torch.rand(3, 5)
     with pytest.raises(ValueError, match='mode'):
