@@ -96,30 +96,10 @@ def build_cfg(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    import torch
-    from mmengine.logging import print_log
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
+    import rotated_ld  # noqa: F401  (safe checkpoint loader, registries)
+    from rotated_ld.utils.setup_env import run_with_runner
 
-    import rotated_ld  # noqa: F401
-    from rotated_ld.utils.setup_env import did_you_mean, init_cpu_distributed, init_cpu_slurm
-
-    cfg = build_cfg(args)
-    if args.launcher == 'pytorch' and not torch.cuda.is_available():
-        init_cpu_distributed(cfg)
-    elif args.launcher == 'slurm' and not torch.cuda.is_available():
-        init_cpu_slurm(cfg)
-    try:
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-        runner.test()
-    except KeyError as e:
-        hint = did_you_mean(e)
-        if hint is None:
-            raise
-        print_log(f'error in {args.config}: {hint}', logger='current', level=40)
-        print(f'error in {args.config}: {hint}', file=sys.stderr)
-        return 2
-    return 0
+    return run_with_runner(build_cfg(args), args.config, args.launcher, lambda runner: runner.test())
 
 
 if __name__ == '__main__':

@@ -112,37 +112,12 @@ def report_lr_scaling(cfg, logger) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    import torch
-    from mmengine.logging import MMLogger, print_log
-
-    import rotated_ld  # noqa: F401  (safe checkpoint loader, registries)
-    from rotated_ld.engine import NonFiniteLossError
-    from rotated_ld.utils.setup_env import did_you_mean, init_cpu_distributed, init_cpu_slurm
+    import rotated_ld  # noqa: F401  (safe checkpoint loader, atomic saves, registries)
+    from rotated_ld.utils.setup_env import run_with_runner
 
     cfg = build_cfg(args)
-    if args.launcher == 'pytorch' and not torch.cuda.is_available():
-        init_cpu_distributed(cfg)
-    elif args.launcher == 'slurm' and not torch.cuda.is_available():
-        init_cpu_slurm(cfg)
-
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    try:
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-        report_lr_scaling(cfg, MMLogger.get_current_instance())
-        runner.train()
-    except NonFiniteLossError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 3
-    except KeyError as e:
-        hint = did_you_mean(e)
-        if hint is None:
-            raise
-        print_log(f'error in {args.config}: {hint}', logger='current', level=40)
-        print(f'error in {args.config}: {hint}', file=sys.stderr)
-        return 2
-    return 0
+    return run_with_runner(cfg, args.config, args.launcher, lambda runner: runner.train(),
+                           on_built=lambda runner: report_lr_scaling(cfg, runner.logger))
 
 
 if __name__ == '__main__':

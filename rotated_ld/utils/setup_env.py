@@ -82,3 +82,47 @@ def world_size_from_env() -> int:
 def train_batch_size(cfg: Config) -> Any:
     loader = cfg.get('train_dataloader') or {}
     return loader.get('batch_size')
+
+
+def run_with_runner(cfg: Config, config_path: str, launcher: str, action, on_built=None) -> int:
+    """Shared body of tools/train.py and tools/test.py: CPU launchers, Runner, friendly errors.
+
+    Args:
+        cfg: the config with the command line applied.
+        config_path: the config file (named in error messages).
+        launcher: ``'none' | 'pytorch' | 'slurm' | 'mpi'``.
+        action: called with the built runner (``lambda r: r.train()``).
+        on_built: optional callback with the runner before ``action`` (e.g. to log the lr).
+
+    Returns:
+        The process exit code: 0, 2 for an unknown ``type`` in the config, 3 for a non-finite loss.
+    """
+    import sys
+
+    import torch
+    from mmengine.logging import print_log
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from ..engine import NonFiniteLossError
+
+    if launcher == 'pytorch' and not torch.cuda.is_available():
+        init_cpu_distributed(cfg)
+    elif launcher == 'slurm' and not torch.cuda.is_available():
+        init_cpu_slurm(cfg)
+    try:
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        if on_built is not None:
+            on_built(runner)
+        action(runner)
+    except NonFiniteLossError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 3
+    except KeyError as e:
+        hint = did_you_mean(e)
+        if hint is None:
+            raise
+        print_log(f'error in {config_path}: {hint}', logger='current', level=40)
+        print(f'error in {config_path}: {hint}', file=sys.stderr)
+        return 2
+    return 0
