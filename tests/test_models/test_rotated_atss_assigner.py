@@ -69,7 +69,7 @@ def brute_force(priors, counts, gts, labels, topk=9, eps=0.01):
             inside = (gt[2].item() / 2 - abs(qx) > eps) and (gt[3].item() / 2 - abs(qy) > eps)
             if iou >= thr and inside and iou > best_iou[a]:
                 best_iou[a], best_gt[a] = iou, g
-    gt_inds = torch.tensor([g + 1 for g in best_gt])
+    gt_inds = torch.tensor(best_gt)
     lab = torch.tensor([labels[g].item() if g >= 0 else -1 for g in best_gt])
     return gt_inds, lab, torch.tensor([max(v, 0.0) for v in best_iou])
 
@@ -87,7 +87,7 @@ def test_matches_brute_force(case):
     res = RotatedATSSAssigner(topk=9).assign(priors, counts, gts, labels)
     ref_inds, ref_labels, ref_iou = brute_force(priors, counts, gts, labels)
     assert res.gt_inds.shape == (priors.shape[0],)
-    assert (res.gt_inds > 0).sum() > 0
+    assert (res.gt_inds >= 0).sum() > 0
     assert torch.equal(res.gt_inds, ref_inds)
     assert torch.equal(res.labels, ref_labels)
     assert torch.allclose(res.max_overlaps, ref_iou.float(), atol=1e-4)
@@ -100,7 +100,7 @@ def test_rotated_inside_test_is_used():
     gt = torch.tensor([[32.0, 32.0, 60.0, 6.0, math.pi / 4]])
     res = RotatedATSSAssigner(topk=9).assign(priors, counts, gt, torch.tensor([2]))
     ctr = (priors[:, :2] + priors[:, 2:]) / 2
-    pos = res.gt_inds > 0
+    pos = res.gt_inds >= 0
     assert pos.any()
     assert points_in_rboxes(ctr[pos], gt.expand(int(pos.sum()), 5)).all()
     assert (res.labels[pos] == 2).all()
@@ -109,6 +109,6 @@ def test_rotated_inside_test_is_used():
 def test_empty_gt_and_empty_priors():
     priors, counts = make_priors()
     res = RotatedATSSAssigner().assign(priors, counts, torch.zeros(0, 5), torch.zeros(0, dtype=torch.long))
-    assert (res.gt_inds == 0).all() and (res.labels == -1).all() and res.thresholds.numel() == 0
+    assert (res.gt_inds == -1).all() and (res.labels == -1).all() and res.thresholds.numel() == 0
     res = RotatedATSSAssigner().assign(torch.zeros(0, 4), [0], torch.rand(2, 5), torch.zeros(2).long())
     assert res.gt_inds.numel() == 0

@@ -13,36 +13,22 @@ Per image, for every ground-truth rotated box ``g``:
 
 IoUs are only computed for the ``topk·L`` candidate pairs of each GT (aligned rotated IoU), not
 for all ``A × G`` pairs: steps 3–5 never look at other pairs, and the exact rotated IoU is the
-expensive part on CPU. This is the only change in behaviour-neutral bookkeeping w.r.t. mmdet's
-ATSS, which builds the full matrix. Ignored GTs (difficult objects) are not used for
-assignment: pass only the instances to learn from.
+expensive part on CPU; the result equals mmdet-style ATSS, which builds the full matrix. The
+returned :class:`AssignResult` (the horizontal ATSS's, same conventions: ``gt_inds`` −1 =
+background, else the 0-based GT index) therefore holds in ``overlaps`` (A, G) the IoUs of the
+candidate pairs and 0 elsewhere. Ignored GTs (difficult objects) are not used for assignment
+(``gt_bboxes_ignore`` is accepted and unused, like ``ignore_iof_thr=-1`` of GFL).
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 from torch import Tensor
 
 from rotated_ld.registry import TASK_UTILS
 
-
-class RotatedAssignResult(NamedTuple):
-    """Result of :meth:`RotatedATSSAssigner.assign` for one image.
-
-    Attributes:
-        num_gts (int): number of ground truths G.
-        gt_inds (Tensor): (A,) long; 0 = negative, ``i + 1`` = assigned to GT ``i``.
-        max_overlaps (Tensor): (A,) rotated IoU with the assigned GT, 0 for negatives.
-        labels (Tensor): (A,) long; class of the assigned GT, -1 for negatives.
-        thresholds (Tensor): (G,) ATSS IoU threshold ``mean + std`` of each GT.
-    """
-
-    num_gts: int
-    gt_inds: Tensor
-    max_overlaps: Tensor
-    labels: Tensor
-    thresholds: Tensor
+from .atss_assigner import AssignResult, atss_candidates
 
 
 def _default_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
@@ -94,19 +80,8 @@ class RotatedATSSAssigner:
         wh = priors[:, 2:4] - priors[:, :2]
         return torch.cat([ctr, wh, priors.new_zeros((priors.shape[0], 1))], dim=-1)
 
-    def candidates(self, prior_ctr: Tensor, num_level_priors: Sequence[int], gt_ctr: Tensor) -> Tensor:
-        """Indices (k·L, G) of the ``topk`` nearest priors per level for every GT."""
-        dist = torch.cdist(prior_ctr.float(), gt_ctr.float())  # (A, G)
-        out, start = [], 0
-        for n in num_level_priors:
-            k = min(self.topk, n)
-            _, idx = dist[start:start + n].topk(k, dim=0, largest=False)
-            out.append(idx + start)
-            start += n
-        return torch.cat(out, dim=0)
-
     def assign(self, priors: Tensor, num_level_priors: Sequence[int], gt_bboxes: Tensor,
-               gt_labels: Tensor) -> RotatedAssignResult:
+               gt_labels: Tensor, gt_bboxes_ignore: Optional[Tensor] = None) -> AssignResult:
         """Assign priors of one image.
 
         Args:
@@ -115,36 +90,41 @@ class RotatedATSSAssigner:
             num_level_priors (Sequence[int]): priors per level, summing to A.
             gt_bboxes (Tensor): (G, 5) rotated GT boxes ``(cx, cy, w, h, θ)`` radians.
             gt_labels (Tensor): (G,) long.
+            gt_bboxes_ignore (Tensor, optional): unused (see module docstring).
 
         Returns:
-            RotatedAssignResult
+            AssignResult: ``gt_inds`` (A,) −1 or GT index, ``max_overlaps`` (A,),
+            ``labels`` (A,) −1 or class, ``thresholds`` (G,), ``overlaps`` (A, G) candidate IoUs.
         """
         num_priors, num_gts = priors.shape[0], gt_bboxes.shape[0]
-        gt_inds = priors.new_zeros((num_priors,), dtype=torch.long)
+        device = priors.device
+        gt_inds = torch.full((num_priors,), -1, dtype=torch.long, device=device)
         max_overlaps = priors.new_zeros((num_priors,), dtype=torch.float32)
-        labels = priors.new_full((num_priors,), -1, dtype=torch.long)
+        labels = torch.full((num_priors,), -1, dtype=torch.long, device=device)
         if num_gts == 0 or num_priors == 0:
-            return RotatedAssignResult(num_gts, gt_inds, max_overlaps, labels,
-                                       priors.new_zeros((num_gts,)))
+            return AssignResult(gt_inds, max_overlaps, labels, priors.new_zeros((num_gts,)),
+                                priors.new_zeros((num_priors, num_gts)))
         prior_rb = self.priors_to_rboxes(priors).float()
         gt = gt_bboxes.float()
-        cand = self.candidates(prior_rb[:, :2], num_level_priors, gt[:, :2])  # (K, G)
+        cand = atss_candidates(prior_rb[:, :2], gt[:, :2], num_level_priors, self.topk)  # (K, G)
         num_cand = cand.shape[0]
         gt_rep = gt[None].expand(num_cand, num_gts, 5)
         cand_iou = self.iou_calculator(prior_rb[cand.reshape(-1)],
-                                       gt_rep.reshape(-1, 5)).reshape(num_cand, num_gts)
+                                       gt_rep.reshape(-1, 5)).reshape(num_cand, num_gts).float()
         mean = cand_iou.mean(0)
         std = cand_iou.std(0) if num_cand > 1 else torch.zeros_like(mean)
         thr = mean + std
         inside = points_in_rboxes(prior_rb[cand, :2], gt_rep, self.eps)  # (K, G)
         is_pos = (cand_iou >= thr[None]) & inside
-        # scatter positive candidate IoUs into (A, G), −inf elsewhere; argmax over GTs
-        overlaps = prior_rb.new_full((num_priors, num_gts), -float('inf'))
-        gt_cols = torch.arange(num_gts, device=priors.device)[None].expand(num_cand, num_gts)
-        overlaps[cand[is_pos], gt_cols[is_pos]] = cand_iou[is_pos]
-        best, best_gt = overlaps.max(dim=1)
+        gt_cols = torch.arange(num_gts, device=device)[None].expand(num_cand, num_gts)
+        overlaps = prior_rb.new_zeros((num_priors, num_gts))
+        overlaps[cand, gt_cols] = cand_iou
+        # positive candidate IoUs in (A, G), −inf elsewhere; a prior goes to its best GT
+        scored = prior_rb.new_full((num_priors, num_gts), -float('inf'))
+        scored[cand[is_pos], gt_cols[is_pos]] = cand_iou[is_pos]
+        best, best_gt = scored.max(dim=1)
         pos = best > -float('inf')
-        gt_inds[pos] = best_gt[pos] + 1
+        gt_inds[pos] = best_gt[pos]
         max_overlaps[pos] = best[pos]
         labels[pos] = gt_labels[best_gt[pos]].long()
-        return RotatedAssignResult(num_gts, gt_inds, max_overlaps, labels, thr)
+        return AssignResult(gt_inds, max_overlaps, labels, thr, overlaps)
