@@ -52,10 +52,10 @@ def test_convex_quads_match_shapely(dtype, tol, mode):
 
 def test_rectangles_match_box_iou_rotated():
     g = torch.Generator().manual_seed(2)
-    b1 = torch.cat([torch.rand(300, 2, generator=g) * 50, torch.rand(300, 2, generator=g) * 30 + 1,
-                    torch.rand(300, 1, generator=g) * 7], 1).double()
-    b2 = torch.cat([torch.rand(200, 2, generator=g) * 50, torch.rand(200, 2, generator=g) * 30 + 1,
-                    torch.rand(200, 1, generator=g) * 7], 1).double()
+    b1 = torch.cat([torch.rand(150, 2, generator=g) * 50, torch.rand(150, 2, generator=g) * 30 + 1,
+                    torch.rand(150, 1, generator=g) * 7], 1).double()
+    b2 = torch.cat([torch.rand(100, 2, generator=g) * 50, torch.rand(100, 2, generator=g) * 30 + 1,
+                    torch.rand(100, 1, generator=g) * 7], 1).double()
     assert torch.allclose(poly_iou(rbox2poly(b1), rbox2poly(b2)), box_iou_rotated(b1, b2), atol=1e-10)
 
 
