@@ -5,9 +5,15 @@ Horizontal ops: use ``torchvision.ops`` (``box_iou``, ``batched_nms``) directly.
 from .iou_rotated import box_iou_rotated, rbox_intersection_aligned
 from .nms_rotated import batched_nms_rotated, multiclass_nms_rotated, nms_rotated
 from .poly_iou import POLY_IOU_STATS, poly_area, poly_iou
+from .voting_nms import (  # noqa: F401  (score-voting Cluster-DIoU-NMS, owned by the LD-method helper)
+    build_nms,
+    cluster_diounms,
+    voting_cluster_diou_nms,
+    voting_cluster_diounms,
+    voting_cluster_diounms_rotated,
+)
 
 __all__ = [
     'box_iou_rotated', 'rbox_intersection_aligned', 'poly_iou', 'poly_area', 'POLY_IOU_STATS',
     'nms_rotated', 'batched_nms_rotated', 'multiclass_nms_rotated',
 ]
-from .voting_nms import build_nms, cluster_diounms, voting_cluster_diou_nms, voting_cluster_diounms, voting_cluster_diounms_rotated  # noqa: F401,E501,E402
