@@ -132,3 +132,13 @@ def test_errors():
     head = ld_head()
     with pytest.raises(ValueError, match='teacher_outs'):
         head.loss(make_feats('cpu'), make_samples([ONE_GT, []]))
+
+
+def test_region_gt_chunks_are_exact():
+    torch.manual_seed(0)
+    from rotated_ld.models.task_modules.prior_generators.anchor_generator import RotatedAnchorGenerator
+    pri = RotatedAnchorGenerator(strides=[8, 16]).grid_priors([(12, 12), (6, 6)])
+    priors, nlp = torch.cat(pri), [p.shape[0] for p in pri]
+    gts = torch.cat([torch.rand(10, 2) * 90, torch.rand(10, 2) * 40 + 8, -torch.rand(10, 1) * 1.5], 1)
+    full = rotated_ld_region(priors, nlp, gts, gt_chunk=1000)
+    assert torch.equal(rotated_ld_region(priors, nlp, gts, gt_chunk=3), full) and (full > 0).any()
