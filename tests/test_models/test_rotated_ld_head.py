@@ -189,3 +189,16 @@ def test_teacher_with_other_angle_version_is_refused():
     student_cfg.update(type='KDSingleStageDetector', teacher_config=teacher_cfg)
     with pytest.raises(ValueError, match='angle_version'), pytest.warns(UserWarning):
         MODELS.build(student_cfg)
+
+
+def test_empty_gt_gives_zero_distillation_terms(seed):
+    head = tiny_ld_head()
+    outs = head(feats())
+    t_outs = tuple([o.detach() + 0.3 for o in lvl] for lvl in tiny_ld_head()(feats(2)))
+    empty = InstanceData(bboxes=torch.zeros(0, 5), labels=torch.zeros(0, dtype=torch.long))
+    losses = head.loss_by_feat(*outs, [empty], [META], teacher_outs=t_outs)
+    for k, v in losses.items():
+        assert torch.isfinite(v), k
+    for k in ('loss_ld', 'loss_ld_vlr', 'loss_kd', 'loss_ld_angle', 'loss_ld_vlr_angle', 'loss_bbox'):
+        assert losses[k].item() == 0, k
+    sum(losses.values()).backward()  # still connected to the graph
