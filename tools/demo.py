@@ -18,8 +18,8 @@ Everything runs on the CPU from data the demo generates itself (nothing is downl
 Finished stages are reused when the demo is run again (delete ``--work-dir`` or pass ``--fresh``).
 
 Examples:
-    python tools/demo.py                                   # default budget (about 25 min on 2 cores)
-    python tools/demo.py --quick                           # a 3-minute smoke run (numbers meaningless)
+    python tools/demo.py                                   # default budget (about 40 min on 2 idle cores)
+    python tools/demo.py --quick                           # a few-minute smoke run (numbers meaningless)
     python tools/demo.py --teacher-iters 3000 --student-iters 1200 --train-scenes 80 --work-dir work_dirs/big
 """
 from __future__ import annotations
