@@ -45,19 +45,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build_cfg(args: argparse.Namespace):
     """Config with the command line applied (work-dir precedence: CLI > config > config name)."""
     import torch
-    from mmengine.config import Config
 
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    from rotated_ld.utils.setup_env import load_tool_config
 
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.launcher, args.cfg_options, args.work_dir)
 
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')

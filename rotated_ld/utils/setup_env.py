@@ -9,6 +9,27 @@ from typing import Any
 from mmengine.config import Config, DictAction  # noqa: F401  (re-exported for the tools)
 
 
+def load_tool_config(config: str, launcher: str, cfg_options: dict | None, work_dir: str | None) -> Config:
+    """The config of tools/train.py and tools/test.py with the command line applied.
+
+    Work-dir precedence as in mmdet: ``--work-dir`` > the config's ``work_dir`` >
+    ``./work_dirs/<config name>``.
+    """
+    import os.path as osp
+
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
 def did_you_mean(error: KeyError) -> str | None:
     """Turn MMEngine's 'X is not in the S::R registry' KeyError into a one-line hint.
 
