@@ -10,6 +10,11 @@
 A function registered with :func:`register_nms` has the signature
 ``fn(boxes (N, 4) xyxy, scores (N,), idxs (N,) long, **kwargs) -> (boxes (K, 4), scores (K,), keep (K,))``
 sorted by score descending (boxes may be refined, e.g. by voting).
+
+Rotated heads (:class:`RotatedGFLHead` and its LD student) use ``'nms_rotated'`` (greedy, registered
+by ``rotated_gfl_head``) or ``'rotated_voting_nms'`` (registered here: greedy rotated NMS + rotated
+score voting, ``rotated_ld/ops/rotated_voting_nms.py``), e.g.
+``nms=dict(type='rotated_voting_nms', iou_threshold=0.1, voting_thr=0.01, sigma=0.025)``.
 """
 from __future__ import annotations
 
@@ -39,6 +44,23 @@ def torchvision_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: 
         idxs = torch.zeros_like(idxs)
     keep = _tv_batched_nms(boxes.float(), scores.float(), idxs, iou_threshold)
     return boxes[keep], scores[keep], keep
+
+
+@register_nms('rotated_voting_nms')
+def rotated_voting_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float = 0.1,
+                       **kwargs) -> tuple[Tensor, Tensor, Tensor]:
+    """Greedy class-wise rotated NMS + rotated score voting → ``(boxes (K, 5), scores, keep)``.
+
+    ``kwargs``: ``voting_thr`` (0.01), ``sigma`` (0.025; ``None`` = plain score weights),
+    ``voting`` (True), ``angle_version`` (None: the kept boxes' representation), ``class_agnostic``.
+    """
+    from rotated_ld.ops.rotated_voting_nms import rotated_voting_nms as _voting
+
+    allowed = {'voting_thr', 'sigma', 'voting', 'angle_version', 'class_agnostic'}
+    if set(kwargs) - allowed:
+        raise ValueError(f"unknown options {sorted(set(kwargs) - allowed)} for nms type 'rotated_voting_nms'; "
+                         f'valid: {sorted(allowed)}')
+    return _voting(boxes, scores, idxs, iou_threshold, **kwargs)
 
 
 def get_nms(nms_cfg: dict) -> Callable:
