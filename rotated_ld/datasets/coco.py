@@ -2,12 +2,20 @@
 
 data_info: ``dict(img_id, img_path, height, width, instances=[dict(bbox=[x1, y1, x2, y2],
 bbox_label, ignore_flag)])``; ``iscrowd=1`` objects get ``ignore_flag=1``. Objects with
-``w < 1`` or ``h < 1`` or ``area <= 0`` are dropped (counted in the load log), as mmdet does.
+``w < 1`` or ``h < 1`` or ``area <= 0`` (``degenerate``) or no overlap with the image
+(``outside_image``) are dropped as mmdet does, objects of categories not in ``classes``
+(``other_category``) and of image ids absent from ``images`` (``no_image``) are skipped; all are
+counted per reason in ``dataset.dropped`` and in the load log. A file that is not COCO json, an
+image without ``file_name`` / positive ``height`` / ``width``, or a ``bbox`` that is not 4 finite
+numbers raises ``ValueError`` naming the file and the image / annotation id.
 """
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os.path as osp
+from collections import Counter
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
@@ -48,6 +56,7 @@ class CocoDataset(BaseDataset):
         if 'classes' in metainfo:
             metainfo['classes'] = tuple(metainfo['classes'])
             metainfo.setdefault('palette', make_palette(len(metainfo['classes'])))
+        self.dropped = Counter()  # annotations dropped per reason (see module docstring)
         with rotated_ld_scope():  # pipeline transforms resolve in our registry
             super().__init__(*args, metainfo=metainfo, **kwargs)
 
@@ -57,8 +66,17 @@ class CocoDataset(BaseDataset):
 
         from pycocotools.coco import COCO
 
-        with contextlib.redirect_stdout(io.StringIO()):
-            self.coco = COCO(self.ann_file)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.coco = COCO(self.ann_file)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f'{self.ann_file}: not a COCO json file ({e})') from None
+        except AssertionError as e:  # pycocotools: the top level is not a dict
+            raise ValueError(f'{self.ann_file}: not a COCO json file ({e}); expected an object with '
+                             "'images', 'annotations', 'categories'") from None
+        except (KeyError, TypeError) as e:  # pycocotools' index: an entry without 'id', 'image_id', ...
+            raise ValueError(f'{self.ann_file}: malformed COCO entry (missing or wrong key {e}); expected '
+                             "images with 'id', annotations with 'id', 'image_id', 'category_id', 'bbox'") from None
         classes = self.metainfo['classes']
         name2cat = {c['name']: c['id'] for c in self.coco.loadCats(self.coco.getCatIds())}
         missing = [c for c in classes if c not in name2cat]
@@ -68,28 +86,50 @@ class CocoDataset(BaseDataset):
         self.cat_ids = [name2cat[c] for c in classes]
         self.cat2label = {cat: i for i, cat in enumerate(self.cat_ids)}
         img_dir = self.data_prefix.get('img', self.data_prefix.get('img_path', ''))
-        data_list, dropped, n_obj, n_ign = [], 0, 0, 0
+        data_list, n_obj, n_ign = [], 0, 0
+        self.dropped = Counter()
+        self.dropped['no_image'] = sum(a['image_id'] not in self.coco.imgs for a in self.coco.anns.values())
         for img_id in sorted(self.coco.getImgIds()):
             info = self.coco.loadImgs([img_id])[0]
+            try:
+                fname, width, height = info['file_name'], float(info['width']), float(info['height'])
+                if not (width > 0 and height > 0 and math.isfinite(width * height)):
+                    raise ValueError
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f'{self.ann_file}: image id {img_id}: expected file_name and positive width, '
+                                 f'height; got {info!r}') from None
             instances = []
             for ann in self.coco.loadAnns(self.coco.getAnnIds(imgIds=[img_id])):
                 if ann['category_id'] not in self.cat2label:
+                    self.dropped['other_category'] += 1
                     continue
-                x, y, w, h = ann['bbox']
+                box = ann.get('bbox')
+                try:
+                    x, y, w, h = (float(v) for v in box)
+                    if not all(math.isfinite(v) for v in (x, y, w, h)):
+                        raise ValueError
+                except (TypeError, ValueError):
+                    raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} (image {img_id}): bbox '
+                                     f'{box!r}; expected [x, y, w, h], 4 finite numbers') from None
                 if ann.get('area', w * h) <= 0 or w < 1 or h < 1:
-                    dropped += 1
+                    self.dropped['degenerate'] += 1
+                    continue
+                if min(x + w, width) <= max(x, 0) or min(y + h, height) <= max(y, 0):  # as mmdet
+                    self.dropped['outside_image'] += 1
                     continue
                 ign = int(bool(ann.get('iscrowd', 0)))
                 instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=self.cat2label[ann['category_id']],
                                       ignore_flag=ign))
                 n_obj += 1
                 n_ign += ign
-            data_list.append(dict(img_id=img_id, img_path=osp.join(img_dir, info['file_name']),
-                                  file_name=info['file_name'], height=info['height'], width=info['width'],
+            data_list.append(dict(img_id=img_id, img_path=osp.join(img_dir, fname),
+                                  file_name=fname, height=info['height'], width=info['width'],
                                   instances=instances))
+        dropped = sum(self.dropped.values())
+        reasons = ', '.join(f'{k} {v}' for k, v in sorted(self.dropped.items()) if v) or 'none'
         print_log(f'CocoDataset: {len(data_list)} images, {n_obj} objects ({n_ign} iscrowd -> ignored), '
-                  f'{dropped} degenerate boxes dropped, from {self.ann_file}', logger='current',
-                  level=logging.WARNING if dropped else logging.INFO)
+                  f'{dropped} annotations dropped ({reasons}), from {self.ann_file}', logger='current',
+                  level=logging.WARNING if dropped - self.dropped['other_category'] else logging.INFO)
         return data_list
 
     def filter_data(self) -> list[dict]:

@@ -8,10 +8,19 @@ Malformed lines raise :class:`DOTAFormatError` naming ``file:line``, the kind of
 offending text. With ``strict=False`` they are skipped instead and counted per kind in the
 returned ``skipped`` Counter — never dropped silently. Kinds:
 
+* ``encoding``      bytes that are not UTF-8 text
 * ``field_count``   not 9 or 10 whitespace-separated fields
-* ``non_numeric``   a coordinate (or the difficulty) that is not a finite number
+* ``non_numeric``   a coordinate that is not a finite number, or a difficulty that is not an
+  integer in ``[0, 2**31)``
+* ``out_of_range``  a coordinate with ``|v| > max_coord`` (default 1e6 px; DOTA's largest scenes
+  are 20 000 px, so such a value is a corrupt line, and its area would overflow)
 * ``unknown_class`` a class outside the given class list
-* ``degenerate``    polygon area below ``min_area`` (repeated / collinear vertices)
+* ``degenerate``    polygon area below ``min_area`` (repeated / collinear vertices, or a
+  self-intersecting "bow-tie" whose two halves cancel)
+
+Lines are the ``\n``-separated lines of the file (``\r\n`` works), numbered from 1 as editors do.
+Self-intersecting polygons with a non-zero area are accepted as they are (the box fit uses
+the minimum-area rectangle of the four points, as mmrotate).
 """
 from __future__ import annotations
 
@@ -21,15 +30,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-MALFORMED_KINDS = ('field_count', 'non_numeric', 'unknown_class', 'degenerate')
+MALFORMED_KINDS = ('encoding', 'field_count', 'non_numeric', 'out_of_range', 'unknown_class', 'degenerate')
+MAX_DIFFICULTY = 2 ** 31 - 1
 
 
 class DOTAFormatError(ValueError):
     """A malformed DOTA annotation line; the message starts with ``file:line``."""
 
     def __init__(self, path: str, lineno: int, kind: str, reason: str, text: str):
-        self.path, self.lineno, self.kind, self.text = path, lineno, kind, text
+        self.path, self.lineno, self.kind, self.reason, self.text = path, lineno, kind, reason, text
         super().__init__(f'{path}:{lineno}: {kind}: {reason}; line: {text!r}')
+
+    def __reduce__(self):  # survives pickling (split workers send it to the parent process)
+        return type(self), (self.path, self.lineno, self.kind, self.reason, self.text)
 
 
 @dataclass
@@ -58,7 +71,7 @@ def polygon_area(poly) -> float:
 
 
 def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float = 1e-3,
-                   text: str | None = None) -> DOTAAnnotation:
+                   text: str | None = None, max_coord: float = 1e6) -> DOTAAnnotation:
     """Parse a DOTA labelTxt file (see module docstring).
 
     Args:
@@ -67,10 +80,13 @@ def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float
         strict (bool): raise on malformed lines (default) or skip and count them.
         min_area (float): polygons with a smaller area (px²) are ``degenerate``.
         text (str | None): file content, when already read.
+        max_coord (float): coordinates with a larger absolute value are ``out_of_range``.
     """
     if text is None:
-        with open(path, encoding='utf-8') as f:
-            text = f.read()
+        with open(path, 'rb') as f:
+            lines = f.read().split(b'\n')
+    else:
+        lines = text.split('\n')
     allowed = None if classes is None else set(classes)
     polys, labels, diffs = [], [], []
     gsd = imagesource = None
@@ -81,7 +97,14 @@ def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float
             raise DOTAFormatError(path, lineno, kind, reason, line)
         skipped[kind] += 1
 
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(lines, 1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode('utf-8')
+            except UnicodeDecodeError as e:
+                bad(lineno, 'encoding', f'byte 0x{line[e.start]:02x} at column {e.start + 1} is not UTF-8 text',
+                    line.decode('utf-8', 'backslashreplace'))
+                continue
         s = line.strip()
         if not s:
             continue
@@ -106,19 +129,25 @@ def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float
             if not all(math.isfinite(v) for v in coords):
                 raise ValueError
         except ValueError:
-            bad(lineno, 'non_numeric', 'coordinates must be finite numbers', line)
+            bad(lineno, 'non_numeric', 'expected 8 finite numbers x1 y1 ... x4 y4 before the class', line)
+            continue
+        if max(abs(v) for v in coords) > max_coord:
+            bad(lineno, 'out_of_range', f'coordinate {max(coords, key=abs):g} beyond ±{max_coord:g} px', line)
             continue
         try:
             diff = int(items[9]) if len(items) == 10 else 0
+            if not 0 <= diff <= MAX_DIFFICULTY:
+                raise ValueError
         except ValueError:
-            bad(lineno, 'non_numeric', f'difficulty {items[9]!r} is not an integer', line)
+            bad(lineno, 'non_numeric', f'difficulty {items[9]!r} is not an integer in [0, 2**31)', line)
             continue
         name = items[8]
         if allowed is not None and name not in allowed:
             bad(lineno, 'unknown_class', f'class {name!r} is not one of the {len(allowed)} dataset classes', line)
             continue
         if polygon_area(coords) < min_area:
-            bad(lineno, 'degenerate', f'polygon area {polygon_area(coords):.3g} px² < {min_area:g}', line)
+            bad(lineno, 'degenerate', f'polygon area {polygon_area(coords):.3g} px² < {min_area:g} '
+                '(repeated or collinear vertices, or a self-intersecting bow-tie)', line)
             continue
         polys.append(coords)
         labels.append(name)

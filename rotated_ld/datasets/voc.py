@@ -6,12 +6,20 @@ per line), ``data_prefix=dict(sub_data_root='VOC2007/')``: images are
 Boxes are read as mmdet does (1-based VOC pixel indices minus 1); ``<difficult>1`` objects get
 ``ignore_flag=1``. ``metainfo['dataset_type']`` is ``'VOC2007'`` or ``'VOC2012'`` (VOCMetric uses
 the 11-point AP for 2007, area AP for 2012).
+
+Bad input: a missing or malformed xml, a missing ``<name>``, a ``<size>`` / ``<bndbox>`` /
+``<difficult>`` that is not a number (NaN/inf included), or an image that cannot be read when
+``<size>`` is absent raise ``ValueError`` / ``FileNotFoundError`` naming the file (and the
+object). Objects of other classes (``other_class``) and boxes with ``xmax <= xmin`` or
+``ymax <= ymin`` (``degenerate``) are skipped and counted in ``dataset.skipped`` and the load log.
 """
 from __future__ import annotations
 
 import logging
+import math
 import os.path as osp
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import list_from_file
@@ -46,6 +54,7 @@ class VOCDataset(BaseDataset):
         if 'classes' in metainfo:
             metainfo['classes'] = tuple(metainfo['classes'])
             metainfo.setdefault('palette', make_palette(len(metainfo['classes'])))
+        self.skipped = Counter()  # objects skipped per reason (see module docstring)
         with rotated_ld_scope():  # pipeline transforms resolve in our registry
             super().__init__(*args, metainfo=metainfo, **kwargs)
 
@@ -55,37 +64,66 @@ class VOCDataset(BaseDataset):
         self._metainfo['dataset_type'] = year
         classes = self.metainfo['classes']
         cat2label = {c: i for i, c in enumerate(classes)}
-        data_list, n_obj, n_ign, unknown = [], 0, 0, 0
-        for img_id in list_from_file(self.ann_file):
+        data_list, n_obj, n_ign = [], 0, 0
+        self.skipped = Counter()
+        try:
+            img_ids = list_from_file(self.ann_file)
+        except UnicodeDecodeError as e:
+            raise ValueError(f'{self.ann_file}: image id list is not UTF-8 text ({e})') from None
+        for img_id in img_ids:
             img_id = img_id.strip()
             if not img_id:
                 continue
             xml_path = osp.join(sub, 'Annotations', f'{img_id}.xml')
+            if not osp.isfile(xml_path):
+                raise FileNotFoundError(f'{xml_path}: annotation of image {img_id!r} (listed in {self.ann_file}) '
+                                        'not found')
             try:
                 root = ET.parse(xml_path).getroot()
             except ET.ParseError as e:
                 raise ValueError(f'{xml_path}: malformed xml ({e})') from e
             size = root.find('size')
             if size is not None:
-                width, height = int(size.find('width').text), int(size.find('height').text)
+                try:
+                    width, height = int(size.find('width').text), int(size.find('height').text)
+                    if width <= 0 or height <= 0:
+                        raise ValueError
+                except (AttributeError, TypeError, ValueError):
+                    raise ValueError(f'{xml_path}: <size> needs positive integer <width> and <height>') from None
             else:
                 import cv2
 
-                img = cv2.imread(osp.join(sub, 'JPEGImages', f'{img_id}.{self.img_suffix}'))
+                img_path = osp.join(sub, 'JPEGImages', f'{img_id}.{self.img_suffix}')
+                img = cv2.imread(img_path)
+                if img is None:
+                    raise ValueError(f'{xml_path}: no <size>, and the image {img_path} cannot be read')
                 height, width = img.shape[:2]
             instances = []
-            for obj in root.findall('object'):
-                name = obj.find('name').text.strip()
+            for k, obj in enumerate(root.findall('object')):
+                name = obj.findtext('name')
+                if not name or not name.strip():
+                    raise ValueError(f'{xml_path}: object {k} has no <name>')
+                name = name.strip()
                 if name not in cat2label:
-                    unknown += 1
+                    self.skipped['other_class'] += 1
                     continue
-                diff = obj.find('difficult')
-                ign = int(diff is not None and int(diff.text) == 1)
+                try:
+                    diff = (obj.findtext('difficult') or '').strip()  # absent or empty: 0
+                    ign = int(bool(diff) and int(diff) == 1)
+                except ValueError:
+                    raise ValueError(f'{xml_path}: object {k} ({name!r}): <difficult> {diff!r} is not an '
+                                     'integer') from None
                 bnd = obj.find('bndbox')
                 try:
-                    box = [float(bnd.find(k).text) for k in ('xmin', 'ymin', 'xmax', 'ymax')]
+                    box = [float(bnd.find(key).text) for key in ('xmin', 'ymin', 'xmax', 'ymax')]
+                    if not all(math.isfinite(v) for v in box):
+                        raise ValueError
                 except (AttributeError, TypeError, ValueError) as e:
-                    raise ValueError(f'{xml_path}: object {name!r} has a malformed <bndbox>') from e
+                    raise ValueError(f'{xml_path}: object {k} ({name!r}) has a malformed <bndbox>; expected '
+                                     '<xmin>, <ymin>, <xmax>, <ymax> finite numbers') from e
+                if box[2] <= box[0] or box[3] <= box[1]:
+                    self.skipped['degenerate'] += 1
+                    continue
                 if self.minus_one:
                     box = [v - 1 for v in box]
                 instances.append(dict(bbox=box, bbox_label=cat2label[name], ignore_flag=ign))
@@ -96,8 +134,10 @@ class VOCDataset(BaseDataset):
                                   img_path=osp.join(sub, 'JPEGImages', fname), height=height, width=width,
                                   instances=instances))
         print_log(f'VOCDataset ({year}): {len(data_list)} images, {n_obj} objects ({n_ign} difficult -> '
-                  f'ignored), {unknown} objects of other classes skipped, from {self.ann_file}',
-                  logger='current', level=logging.INFO)
+                  f'ignored), {self.skipped["other_class"]} objects of other classes skipped, '
+                  f'{self.skipped["degenerate"]} degenerate boxes (xmax <= xmin or ymax <= ymin) skipped, '
+                  f'from {self.ann_file}', logger='current',
+                  level=logging.WARNING if self.skipped['degenerate'] else logging.INFO)
         return data_list
 
     def filter_data(self) -> list[dict]:

@@ -56,7 +56,7 @@ def main(argv=None) -> int:
         classes = resolve_classes(args.classes)
         gts = load_labeltxt_dir(args.gt, classes)
         dets = load_task1_dir(args.det, classes, gts)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:  # bad folders or files: one line naming file:line
         print(f'error: {e}', file=sys.stderr)
         return 1
     images = list(gts)
@@ -74,10 +74,22 @@ def main(argv=None) -> int:
         idx = [thrs.index(t) for t in thrs if any(abs(t - c) < 1e-9 for c in COCO_IOU_THRS)]
         print(f'AP50: {res.map_at(0.5):.4f}  AP75: {res.map_at(0.75):.4f}  '
               f'mAP@[.5:.95]: {float(res.mean_ap[idx].mean()):.4f}')
+    # in = out: every object read is scored (difficult ones as ignored), every detection is scored
+    gt_read = sum(len(g['labels']) + len(g['labels_ignore']) for g in gts.values())
+    n_diff = sum(len(g['labels_ignore']) for g in gts.values())
+    det_read = sum(len(d['scores']) for d in dets.values())
+    balance = dict(gt_read=gt_read, gt_scored=int(res.num_gts.sum()), gt_difficult=n_diff, det_read=det_read,
+                   det_scored=n_det)
     print(f'{len(images)} images, {n_det} detections, {t1 - t0:.2f} s')
+    print(f'balance: ground truth read {gt_read} = scored {balance["gt_scored"]} + difficult (ignored) {n_diff}; '
+          f'detections read {det_read} = scored {n_det}')
+    if gt_read != balance['gt_scored'] + n_diff or det_read != n_det:  # a bug, not bad input
+        print('error: object counts do not balance (see the line above)', file=sys.stderr)
+        return 3
     if args.out:
         out = res.to_dict()
-        out.update(gt=args.gt, det=args.det, metric=args.metric, class_set=args.classes, images=len(images))
+        out.update(gt=args.gt, det=args.det, metric=args.metric, class_set=args.classes, images=len(images),
+                   balance=balance)
         with open(args.out, 'w') as f:
             json.dump(out, f, indent=2)
         print(f'wrote {args.out}')

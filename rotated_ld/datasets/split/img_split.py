@@ -147,25 +147,59 @@ def polys_window_iof(polys: np.ndarray, windows: np.ndarray) -> np.ndarray:
 
 @dataclass
 class SplitStats:
-    """Counts of one split run (summed over images)."""
+    """Counts of one split run (summed over images).
+
+    Balance (every source object accounted for once): ``objects_in == objects_whole +
+    objects_partial + lost``, where ``objects_whole`` lie entirely inside at least one window,
+    ``objects_partial`` only partly (best IoF in ``[iof_thr, 1)``: written with difficulty 2)
+    and ``lost`` have IoF < ``iof_thr`` with every window (``lost_outside``: IoF 0, the polygon
+    lies outside the image). ``objects_out`` counts written lines: an object in the overlap of
+    several windows is written once per window, so ``objects_out >= objects_whole +
+    objects_partial``. Label files of ``ann_dirs`` without an image are not split; they and
+    their objects are counted in ``labels_without_image`` / ``objects_without_image``; images
+    without a label file (treated as empty) in ``missing_labels``.
+    """
     images: int = 0
     skipped_images: int = 0
     patches: int = 0
     objects_in: int = 0
     objects_out: int = 0
     truncated_out: int = 0
+    objects_whole: int = 0
+    objects_partial: int = 0
     lost: int = 0
+    lost_outside: int = 0
+    missing_labels: int = 0
+    labels_without_image: int = 0
+    objects_without_image: int = 0
     lost_objects: list = field(default_factory=list)  # 'image:index class' of lost objects (first 50)
 
+    _COUNTS = ('images', 'skipped_images', 'patches', 'objects_in', 'objects_out', 'truncated_out',
+               'objects_whole', 'objects_partial', 'lost', 'lost_outside', 'missing_labels',
+               'labels_without_image', 'objects_without_image')
+
     def add(self, other: SplitStats) -> None:
-        for k in ('images', 'skipped_images', 'patches', 'objects_in', 'objects_out', 'truncated_out', 'lost'):
+        for k in self._COUNTS:
             setattr(self, k, getattr(self, k) + getattr(other, k))
         self.lost_objects = (self.lost_objects + other.lost_objects)[:50]
 
+    @property
+    def balanced(self) -> bool:
+        """``objects_in == objects_whole + objects_partial + lost``."""
+        return self.objects_in == self.objects_whole + self.objects_partial + self.lost
+
     def summary(self) -> str:
-        return (f'split summary: images {self.images} (already done, skipped: {self.skipped_images}), '
-                f'patches {self.patches}, objects in {self.objects_in}, objects written {self.objects_out} '
-                f'(truncated, difficulty 2: {self.truncated_out}), objects lost to no window: {self.lost}')
+        s = (f'split summary: images {self.images} (already done, skipped: {self.skipped_images}), '
+             f'patches {self.patches}, objects in {self.objects_in} = whole in a patch {self.objects_whole} '
+             f'+ partly in a patch {self.objects_partial} + lost {self.lost} (IoF < iof_thr in every window; '
+             f'{self.lost_outside} of them outside the image){"" if self.balanced else " [UNBALANCED]"}; '
+             f'lines written {self.objects_out} (truncated, difficulty 2: {self.truncated_out})')
+        if self.missing_labels:
+            s += f'; images without a label file (treated as empty): {self.missing_labels}'
+        if self.labels_without_image:
+            s += (f'; label files without an image (not split): {self.labels_without_image} '
+                  f'with {self.objects_without_image} objects')
+        return s
 
 
 def _pad(patch: np.ndarray, h: int, w: int, value) -> np.ndarray:
@@ -192,7 +226,7 @@ def split_image(img_path: str, ann_path: str | None, save_dir: str, cfg: SplitCo
         return stats
     img = cv2.imread(img_path, cv2.IMREAD_COLOR)
     if img is None:
-        raise OSError(f'cannot read image {img_path}')
+        raise OSError(f'cannot read image {img_path} (empty, truncated or not an image OpenCV can decode)')
     if ann_path is not None:
         if osp.isfile(ann_path):
             ann = parse_dota_txt(ann_path)
@@ -200,7 +234,8 @@ def split_image(img_path: str, ann_path: str | None, save_dir: str, cfg: SplitCo
         else:
             print(f"Can't find {ann_path}, treated as an empty annotation file")
             polys, labels, diffs = np.zeros((0, 8)), [], np.zeros((0,), np.int64)
-    stats = SplitStats(images=1, objects_in=len(polys) if ann_path is not None else 0)
+    stats = SplitStats(images=1, objects_in=len(polys) if ann_path is not None else 0,
+                       missing_labels=int(ann_path is not None and not osp.isfile(ann_path)))
     img_dir, ann_dir = osp.join(save_dir, 'images'), osp.join(save_dir, 'annfiles')
     params = [cv2.IMWRITE_PNG_COMPRESSION, 1] if cfg.save_ext == '.png' else []
     best_iof = np.zeros(stats.objects_in)
@@ -238,6 +273,9 @@ def split_image(img_path: str, ann_path: str | None, save_dir: str, cfg: SplitCo
     if ann_path is not None:
         lost = np.nonzero(best_iof < cfg.iof_thr)[0]
         stats.lost = len(lost)
+        stats.lost_outside = int((best_iof[lost] <= 0).sum())
+        stats.objects_whole = int((best_iof >= 1).sum())
+        stats.objects_partial = stats.objects_in - stats.objects_whole - stats.lost
         stats.lost_objects = [f'{img_id}:{i} {labels[i]} (best IoF {best_iof[i]:.2f})' for i in lost[:50]]
     tmp = marker + '.tmp'
     with open(tmp, 'w') as f:
@@ -306,6 +344,13 @@ def split_dataset(img_dirs, save_dir: str, ann_dirs=None, cfg: SplitConfig | Non
             ann = None if ann_dirs is None else osp.join(ann_dirs[d], img_id + '.txt')
             jobs.append((osp.join(img_dir, fname), ann, save_dir, cfg))
     total = SplitStats()
+    for d, ann_dir in enumerate(ann_dirs or []):  # labels whose image is missing: counted, not split
+        if not osp.isdir(ann_dir):
+            raise FileNotFoundError(f'annotation dir {ann_dir!r} does not exist')
+        for fname in sorted(os.listdir(ann_dir)):
+            if fname.endswith('.txt') and seen.get(fname[:-4]) != img_dirs[d]:
+                total.labels_without_image += 1
+                total.objects_without_image += len(parse_dota_txt(osp.join(ann_dir, fname), strict=False).polys)
     t0 = time.time()
     bar = None
     if progress:
@@ -327,9 +372,11 @@ def split_dataset(img_dirs, save_dir: str, ann_dirs=None, cfg: SplitConfig | Non
         bar.close()
     elapsed = time.time() - t0
     with open(osp.join(save_dir, 'split_summary.json'), 'w') as f:
-        json.dump(dict(asdict(total), seconds=elapsed), f, indent=1)
+        json.dump(dict(asdict(total), balanced=total.balanced, seconds=elapsed), f, indent=1)
     if logger is not None:
         logger(total.summary() + f' [{elapsed:.1f} s]')
         if total.lost:
             logger('lost objects (first 50): ' + '; '.join(total.lost_objects))
+        if total.labels_without_image:
+            logger(f'warning: {total.labels_without_image} label files of {ann_dirs} have no image in {img_dirs}')
     return total

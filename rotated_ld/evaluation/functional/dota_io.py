@@ -10,7 +10,10 @@ Task1 result file ``Task1_<class>.txt`` (one detection per line)::
 
     image_id score x1 y1 x2 y2 x3 y3 x4 y4
 
-Every parsing error names ``file:line`` and the offending text.
+Every parsing error names ``file:line`` and the offending text: bytes that are not UTF-8, a
+labelTxt line with fewer than 9 fields that is not a ``name:value`` header or with more than 10
+(the devkit skips / truncates those silently: here they are errors, an object must not vanish), a bad number,
+NaN/inf, a coordinate beyond ``±MAX_COORD`` px, a difficulty outside ``[0, 2**31)``.
 """
 from __future__ import annotations
 
@@ -22,8 +25,22 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+MAX_COORD = 1e6  # px; DOTA scenes are at most 20 000 px: larger values are corrupt rows
+
 __all__ = ['DOTA_CLASS_SETS', 'resolve_classes', 'load_labeltxt', 'load_labeltxt_dir',
            'load_task1_dir', 'write_task1', 'rbox2poly_np']
+
+
+def _read_lines(path: str) -> list:
+    """``\n``-separated lines of a UTF-8 text file; a ``ValueError`` names ``file:line`` otherwise."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    try:
+        return data.decode('utf-8').split('\n')
+    except UnicodeDecodeError as e:
+        n = data.count(b'\n', 0, e.start) + 1
+        raise ValueError(f'{path}:{n}: byte 0x{data[e.start]:02x} is not UTF-8 text; expected a UTF-8 '
+                         'text file') from None
 
 
 def _class_sets() -> dict:
@@ -73,25 +90,42 @@ def load_labeltxt(path: str, class_to_idx: Mapping[str, int], unknown: str = 'er
         dict: ``bboxes (G, 8)``, ``labels (G,)``, ``bboxes_ignore``, ``labels_ignore`` (difficult),
         and ``skipped`` (count of unknown-class objects when ``unknown='skip'``).
     """
-    with open(path, encoding='utf-8') as f:
-        # lines with fewer than 9 tokens are 'imagesource:' / 'gsd:' headers or blank (as the devkit)
-        rows = [(n, t) for n, t in enumerate((ln.split() for ln in f.read().splitlines()), 1) if len(t) >= 9]
+    rows = []
+    for n, line in enumerate(_read_lines(path), 1):
+        t = line.split()
+        if len(t) in (9, 10):
+            rows.append((n, t))
+        elif len(t) > 10:
+            raise ValueError(f'{path}:{n}: {len(t)} fields in {line.strip()!r}; expected 9 or 10 '
+                             "('x1 y1 x2 y2 x3 y3 x4 y4 class [difficult]', one object per line)")
+        elif t and ':' not in t[0]:  # 'imagesource:GoogleEarth' / 'gsd:0.14' headers and blank lines pass
+            raise ValueError(f'{path}:{n}: {len(t)} fields in {line.strip()!r}; expected '
+                             "'x1 y1 x2 y2 x3 y3 x4 y4 class [difficult]' (or a 'name:value' header)")
     try:  # vectorised conversion; the per-row pass below only runs to name a bad row
         coords = np.array([t[:8] for _, t in rows], dtype=np.float64).reshape(-1, 8)
         difficult = np.array([int(t[9]) if len(t) >= 10 else 0 for _, t in rows], dtype=np.int64)
-    except ValueError:
+        if len(difficult) and not (difficult >= 0).all():
+            raise ValueError
+    except (ValueError, OverflowError):
         for n, t in rows:
             try:
                 [float(v) for v in t[:8]]
-                int(t[9]) if len(t) >= 10 else 0
+                d = int(t[9]) if len(t) >= 10 else 0
+                if not 0 <= d < 2 ** 31:
+                    raise ValueError
             except ValueError:
                 raise ValueError(f'{path}:{n}: malformed labelTxt row {" ".join(t)!r}; '
-                                 "expected 'x1 y1 ... x4 y4 class [difficult]'") from None
+                                 "expected 'x1 y1 ... x4 y4 class [difficult]' with 8 numbers and an "
+                                 'integer difficult >= 0') from None
         raise
     finite = np.isfinite(coords).all(1)
     if not finite.all():
         n, t = rows[int(np.flatnonzero(~finite)[0])]
         raise ValueError(f'{path}:{n}: non-finite coordinate in {" ".join(t)!r}')
+    huge = (np.abs(coords) > MAX_COORD).any(1)
+    if huge.any():
+        n, t = rows[int(np.flatnonzero(huge)[0])]
+        raise ValueError(f'{path}:{n}: coordinate beyond ±{MAX_COORD:g} px in {" ".join(t)!r}')
     names = [t[8] for _, t in rows]
     known = np.array([name in class_to_idx for name in names], dtype=bool)
     skipped = int((~known).sum())
@@ -132,21 +166,21 @@ def _read_task1_file(path: str, images) -> tuple:
     Fast path: numpy's C text parser; any problem re-reads the file row by row so that the
     error names ``file:line``.
     """
-    with open(path, encoding='utf-8') as f:
-        text = f.read()
+    text = '\n'.join(_read_lines(path))
     tokens = text.split()
     if not tokens:
         return [], np.zeros((0, 9))
     try:
         vals = np.loadtxt(io.StringIO(text), usecols=range(1, 10), dtype=np.float64, ndmin=2, comments=None)
-        ok = len(tokens) == 10 * len(vals) and bool(np.isfinite(vals).all())
+        ok = len(tokens) == 10 * len(vals) and bool(np.isfinite(vals).all()) and \
+            bool((np.abs(vals[:, 1:]) <= MAX_COORD).all())
     except ValueError:
         ok = False
     if ok:
         names = tokens[0::10]
         if all(name in images for name in set(names)):
             return names, vals
-    rows = [(n, ln.split()) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+    rows = [(n, ln.split()) for n, ln in enumerate(text.split('\n'), 1) if ln.strip()]
     for n, t in rows:
         line = ' '.join(t)
         if len(t) != 10:
@@ -160,6 +194,8 @@ def _read_task1_file(path: str, images) -> tuple:
             raise ValueError(f'{path}:{n}: score is {t[1]!r} in {line!r}')
         if not np.isfinite(v[1:]).all():
             raise ValueError(f'{path}:{n}: non-finite coordinate in {line!r}')
+        if (np.abs(v[1:]) > MAX_COORD).any():
+            raise ValueError(f'{path}:{n}: coordinate beyond ±{MAX_COORD:g} px in {line!r}')
         if t[0] not in images:
             raise ValueError(f'{path}:{n}: image {t[0]!r} has no ground-truth label file ({len(images)} images known)')
     raise ValueError(f'{path}: cannot parse (no offending row found)')

@@ -112,6 +112,10 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
         image, x, y, rate = parse_patch_name(name)
         img_idx = images.setdefault(image, len(images))
         b = np.asarray(res['bboxes'], np.float64)
+        n_s, n_l = np.asarray(res['scores']).size, np.asarray(res['labels']).size
+        n_b = 0 if b.size == 0 else b.size // b.shape[-1]
+        if not n_b == n_s == n_l:  # a mismatch would shift scores onto other patches' boxes
+            raise ValueError(f'{name}: {n_b} boxes, {n_s} scores, {n_l} labels; expected equal counts')
         if b.size == 0:
             continue
         d = b.shape[-1]

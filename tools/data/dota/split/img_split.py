@@ -80,7 +80,7 @@ def main(argv=None):
     try:
         return split_dataset(args.img_dirs, args.save_dir, args.ann_dirs, cfg, nproc=args.nproc,
                              progress=not args.no_progress)
-    except (FileNotFoundError, ValueError) as e:  # bad paths, malformed labelTxt (file:line), bad params
+    except (OSError, ValueError) as e:  # bad paths, unreadable images, malformed labelTxt (file:line), bad params
         sys.exit(f'img_split.py: error: {e}')
 
 
