@@ -7,7 +7,10 @@
   scored against the ORIGINAL full-image labelTxt files in ``gt_dir`` with DOTA_devkit's Task1
   rules — the number the DOTA server would give on val.
 * ``format_only=True`` + ``outfile_prefix``: write ``Task1_<class>.txt`` (+ zip) and return
-  no metrics (test sets without labels).
+  no metrics (test sets without labels). The zip is then checked by
+  :func:`~rotated_ld.evaluation.functional.submission_check.check_submission` (one file per
+  class, 10 finite fields per row, original image ids -- patch names mean ``merge_patches`` was
+  off); the verdict is logged (INFO ``OK`` or ERROR with the problems), never raised.
 
 Keys: ``dota/mAP`` (mean over ``iou_thrs``), ``dota/AP50`` ... one per ``iou_thrs`` entry, and
 with ``coco_thrs=True`` also ``dota/AP50``, ``dota/AP75`` and ``dota/mAP_50_95`` (mean over
@@ -147,6 +150,25 @@ class DOTAMetric(BaseMetric):
                 res['ann'] = ann
             self.results.append(res)
 
+    # ------------------------------------------------------------------ submission check
+    @staticmethod
+    def _check_submission(zip_path: str, classes: tuple, images: list, logger) -> None:
+        """Run the Task1 submission checker on the written zip and log its verdict (never raises).
+
+        The expected images are the ones this metric saw (merged full images, or patches).
+        """
+        from ..functional.submission_check import check_submission
+
+        try:
+            report = check_submission(zip_path, classes, image_list=images, allow_missing_images=True)
+        except Exception as e:  # a checker bug must not lose a finished test run
+            logger.error(f'DOTAMetric: submission check could not run on {zip_path}: {e!r}')
+            return
+        if report.ok:
+            logger.info(f'DOTAMetric: submission check {report}')
+        else:
+            logger.error(f'DOTAMetric: submission check {report}')
+
     # ------------------------------------------------------------------ compute
     def _thresholds(self) -> list:
         thrs = list(self.iou_thrs)
@@ -175,6 +197,7 @@ class DOTAMetric(BaseMetric):
                                 zip_name=osp.basename(osp.normpath(self.outfile_prefix)) + '.zip')
             logger.info(f'DOTAMetric: wrote {len(paths) - 1} Task1 files and {paths[-1]}')
         if self.format_only:
+            self._check_submission(paths[-1], classes, images, logger)
             return {}
         if self.merge_patches:
             gts = load_labeltxt_dir(self.gt_dir, classes, images)
