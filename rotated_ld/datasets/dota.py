@@ -12,7 +12,14 @@ configured angle version (``LoadAnnotations(box_type='qbox')`` + ``ConvertBoxTyp
 ``ignore_flag`` is 1 when ``difficulty > diff_thr`` (DOTA: 1 = difficult, 2 = truncated by the
 split). Malformed label lines raise :class:`~rotated_ld.datasets.dota_txt.DOTAFormatError`
 with ``file:line`` unless ``lenient=True``, which skips and counts them; the counts (and the
-numbers of images, objects and ignored objects) are logged after loading.
+numbers of images, objects and ignored objects) are logged after loading, followed by a table
+``class | objects | images``.
+
+Custom data without code edits: ``metainfo=dict(classes=('car', 'boat'))`` (mmrotate style), a
+class-list file ``metainfo=dict(classes='data/mine/classes.txt')``, or
+``metainfo=dict(classes='infer')`` -- the sorted class names found in the label files (of
+``infer_classes_from``, default the dataset's own ``ann_file``; give val/test the train folder so
+every split maps names to the same ids).
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ import glob
 import logging
 import os.path as osp
 from collections import Counter
+from typing import Sequence
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
@@ -53,6 +61,26 @@ def make_palette(n: int, base=DOTA_PALETTE) -> list[tuple[int, int, int]]:
     return out
 
 
+def scan_dota_classes(label_dirs: str | Sequence[str]) -> tuple[tuple, Counter]:
+    """Class names found in the DOTA labelTxt files of ``label_dirs`` (sorted) and their object counts.
+
+    Only lines with 9 or 10 fields count (headers and malformed lines are left to the parser).
+    """
+    dirs = [label_dirs] if isinstance(label_dirs, str) else list(label_dirs)
+    counts: Counter = Counter()
+    for d in dirs:
+        files = sorted(glob.glob(osp.join(d, '*.txt')))
+        if not files:
+            raise FileNotFoundError(f"classes='infer': no .txt label files in {d!r}")
+        for path in files:
+            with open(path, encoding='utf-8') as f:
+                for line in f:
+                    t = line.split()
+                    if len(t) in (9, 10):
+                        counts[t[8]] += 1
+    return tuple(sorted(counts)), counts
+
+
 @DATASETS.register_module()
 class DOTADataset(BaseDataset):
     """DOTA v1.0 / v1.5 / v2.0 (or any class list) from a folder of DOTA labelTxt files.
@@ -60,6 +88,12 @@ class DOTADataset(BaseDataset):
     Args:
         version (str): ``'v1.0'`` (15 classes), ``'v1.5'`` (+container-crane) or ``'v2.0'``
             (+airport, helipad); ignored when ``metainfo`` gives ``classes``.
+        metainfo (dict | None): ``classes`` may be a tuple of names, a class-list file (one name
+            per line) or ``'infer'``: the sorted names found in the label files (of
+            ``infer_classes_from``, default this dataset's ``ann_file``). A table ``class |
+            objects | images`` is logged after loading either way.
+        infer_classes_from (str | list[str] | None): label folder(s) scanned by ``classes='infer'``;
+            point val/test at the train labels so every split gets the same class ids.
         diff_thr (int): objects with ``difficulty > diff_thr`` get ``ignore_flag=1``. Default
             100 (nothing ignored) as mmrotate; use 0 to ignore difficult (1) and split-truncated
             (2) objects in evaluation.
@@ -78,13 +112,18 @@ class DOTADataset(BaseDataset):
     METAINFO = dict(classes=DOTA_V1_0, palette=DOTA_PALETTE[:15])
 
     def __init__(self, *args, version: str = 'v1.0', diff_thr: int = 100, img_suffix: str = 'png',
-                 lenient: bool = False, min_area: float = 1e-3, metainfo: dict | None = None, **kwargs):
+                 lenient: bool = False, min_area: float = 1e-3, metainfo: dict | None = None,
+                 infer_classes_from: str | Sequence[str] | None = None, **kwargs):
         if version not in DOTA_CLASSES:
             raise ValueError(f'version={version!r}; expected one of {tuple(DOTA_CLASSES)}')
         metainfo = dict(metainfo or {})
-        if 'classes' not in metainfo:
-            metainfo['classes'] = DOTA_CLASSES[version]
-        metainfo['classes'] = tuple(metainfo['classes'])
+        classes = metainfo.get('classes')
+        if classes is None:
+            classes = DOTA_CLASSES[version]
+        elif isinstance(classes, str):
+            classes = self._classes_from_string(classes, args, kwargs, infer_classes_from)
+        metainfo['classes'] = tuple(classes)
+        self.class_table: list[tuple[str, int, int]] = []
         metainfo.setdefault('palette', make_palette(len(metainfo['classes'])))
         self.version = version
         self.diff_thr = diff_thr
@@ -94,6 +133,49 @@ class DOTADataset(BaseDataset):
         self.skipped_lines: Counter = Counter()
         with rotated_ld_scope():  # pipeline transforms resolve in our registry
             super().__init__(*args, metainfo=metainfo, **kwargs)
+
+    # ------------------------------------------------------------------ classes
+    @classmethod
+    def _classes_from_string(cls, spec: str, args, kwargs, infer_from) -> tuple:
+        """``'infer'`` -> class names found in the label files; other strings -> a class-list file."""
+        if spec != 'infer':
+            if not osp.isfile(spec):
+                raise ValueError(f"metainfo classes={spec!r}: expected a tuple of names, 'infer' (names found "
+                                 'in the label files) or a class-list file (one name per line)')
+            with open(spec, encoding='utf-8') as f:
+                return tuple(ln.strip() for ln in f if ln.strip())
+        if infer_from is None:
+            ann_file = args[0] if args else kwargs.get('ann_file', '')
+            if not ann_file:
+                raise ValueError("metainfo classes='infer' needs ann_file (a label folder) or infer_classes_from")
+            data_root = kwargs.get('data_root') or ''
+            infer_from = ann_file if osp.isabs(ann_file) or not data_root else osp.join(data_root, ann_file)
+        classes, counts = scan_dota_classes(infer_from)
+        if not classes:
+            raise ValueError(f"metainfo classes='infer': no objects in the label files of {infer_from!r}")
+        print_log(f'{cls.__name__}: inferred {len(classes)} classes (sorted) from {infer_from}: {classes}; '
+                  f'set the head num_classes={len(classes)} and use the same class list (or the same '
+                  'infer_classes_from) for train, val and test', logger='current')
+        return classes
+
+    def _log_class_table(self, data_list: list[dict]) -> None:
+        """Log ``class | objects | images`` (all objects, ignored included) and store it in ``class_table``."""
+        classes = self.metainfo['classes']
+        objs, imgs = Counter(), Counter()
+        for d in data_list:
+            labels = [inst['bbox_label'] for inst in d['instances']]
+            objs.update(labels)
+            imgs.update(set(labels))
+        self.class_table = [(c, objs[i], imgs[i]) for i, c in enumerate(classes)]
+        width = max([len(c) for c in classes] + [5])
+        rows = [f'{"class":<{width}}  {"objects":>8}  {"images":>7}']
+        rows += [f'{c:<{width}}  {o:>8}  {n:>7}' for c, o, n in self.class_table]
+        rows.append(f'{"total":<{width}}  {sum(objs.values()):>8}  {len(data_list):>7}')
+        empty = [c for c, o, _ in self.class_table if o == 0]
+        msg = f'{len(classes)} classes:\n' + '\n'.join(rows)
+        if empty:
+            msg += f'\n{len(empty)} classes without objects: {", ".join(empty)}'
+        self._log(msg)
 
     def load_data_list(self) -> list[dict]:
         """Read every labelTxt of ``ann_file`` (or list images when ``ann_file`` is empty)."""
@@ -139,6 +221,7 @@ class DOTADataset(BaseDataset):
             kinds = ', '.join(f'{k}: {self.skipped_lines[k]}' for k in MALFORMED_KINDS)
             msg += f'; lenient: skipped {total} malformed lines ({kinds})'
         self._log(msg, logging.WARNING if sum(self.skipped_lines.values()) else logging.INFO)
+        self._log_class_table(data_list)
         return data_list
 
     def _log(self, msg: str, level=logging.INFO) -> None:
