@@ -167,7 +167,8 @@ def test_dota_dataset_strict_and_lenient(tmp_path, fuzz, limit):
         rng = np.random.default_rng([4, seed])
         root = tmp_path / f's{seed}'
         ann_dir, n_valid, kinds = _dota_folder(root, rng)
-        kw = dict(data_root=str(root), ann_file='annfiles/', data_prefix=dict(img_path='images/'), test_mode=True)
+        kw = dict(data_root=str(root), ann_file='annfiles/', data_prefix=dict(img_path='images/'), test_mode=True,
+                  serialize_data=False)
         with limit():
             with pytest.raises(DOTAFormatError) as e:
                 DOTADataset(**kw)
@@ -183,13 +184,13 @@ def test_dota_dataset_missing_image_and_empty_folder(tmp_path, fuzz):
     (root / 'annfiles').mkdir(parents=True)
     (root / 'images').mkdir()
     ds = DOTADataset(data_root=str(root), ann_file='annfiles/', data_prefix=dict(img_path='images/'),
-                     test_mode=True, lazy_init=True)
+                     test_mode=True, lazy_init=True, serialize_data=False)
     with pytest.raises(FileNotFoundError) as e:  # no label files
         ds.full_init()
     fuzz.error('DOTADataset', e.value, root / 'annfiles', expect=('no .txt',))
     (root / 'annfiles' / 'P0001.txt').write_text('0 0 10 0 10 10 0 10 plane 0\n')
     ds = DOTADataset(data_root=str(root), ann_file='annfiles/', data_prefix=dict(img_path='images/'),
-                     test_mode=True, pipeline=[dict(type='LoadImageFromFile')])
+                     test_mode=True, pipeline=[dict(type='LoadImageFromFile')], serialize_data=False)
     with pytest.raises(FileNotFoundError) as e:  # label without its image: named when loaded
         ds[0]
     fuzz.error('DOTADataset', e.value, root / 'images' / 'P0001.png', expect=('cannot read image',))
