@@ -1,5 +1,13 @@
 """Large-scene image split (mmrotate 1.x compatible); CLI in ``tools/data/dota/split/img_split.py``."""
-from .img_split import SplitConfig, SplitStats, get_sliding_windows, polys_window_iof, split_dataset, split_image
+from .img_split import (
+    SplitConfig,
+    SplitStats,
+    get_sliding_windows,
+    image_file_problem,
+    polys_window_iof,
+    split_dataset,
+    split_image,
+)
 
-__all__ = ['SplitConfig', 'SplitStats', 'get_sliding_windows', 'polys_window_iof', 'split_dataset',
-           'split_image']
+__all__ = ['SplitConfig', 'SplitStats', 'get_sliding_windows', 'image_file_problem', 'polys_window_iof',
+           'split_dataset', 'split_image']

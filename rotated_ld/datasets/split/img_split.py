@@ -202,6 +202,25 @@ class SplitStats:
         return s
 
 
+def image_file_problem(path: str) -> str | None:
+    """Why ``path`` is not a complete image file, from its size and last bytes (no decode), or None.
+
+    Catches what ``cv2.imread`` lets through: a truncated JPEG decodes with a grey bottom and only
+    a libjpeg warning on stderr ("Premature end of JPEG file"), so a JPEG must end with its
+    end-of-image marker ``FF D9`` (up to 64 bytes of trailing padding allowed).
+    """
+    size = osp.getsize(path)
+    if size == 0:
+        return 'empty file'
+    with open(path, 'rb') as f:
+        head = f.read(3)
+        f.seek(max(0, size - 66))
+        tail = f.read()
+    if head == b'\xff\xd8\xff' and b'\xff\xd9' not in tail:
+        return 'truncated JPEG (no end-of-image marker FF D9 at the end of the file)'
+    return None
+
+
 def _pad(patch: np.ndarray, h: int, w: int, value) -> np.ndarray:
     if patch.shape[0] == h and patch.shape[1] == w:
         return patch
@@ -224,6 +243,9 @@ def split_image(img_path: str, ann_path: str | None, save_dir: str, cfg: SplitCo
             stats = SplitStats(**json.load(f))
         stats.images, stats.skipped_images = 1, 1
         return stats
+    problem = image_file_problem(img_path)
+    if problem:
+        raise OSError(f'cannot read image {img_path}: {problem}')
     img = cv2.imread(img_path, cv2.IMREAD_COLOR)
     if img is None:
         raise OSError(f'cannot read image {img_path} (empty, truncated or not an image OpenCV can decode)')
