@@ -123,3 +123,47 @@ def test_missing_label_file_is_an_error(tmp_path, capsys):
     cv2.imwrite(str(img), torch.zeros(64, 64, 3, dtype=torch.uint8).numpy())
     assert show_distill_regions.main([str(RBOX_CFG), str(img)]) == 1
     assert 'no label file' in capsys.readouterr().err
+
+
+def test_finegrained_imitation_mask(scene, tmp_path, capsys):
+    """configs/ld imitation config: printed im counts = finegrained_mask of the ATSS IoU, per level."""
+    from rotated_ld.models.distillers import finegrained_mask
+
+    cfg = ROOT / 'configs/ld/im-finegrained_r50-gfl-r101_fpn_1x_coco.py'
+    img, ann = scene
+    import show_distill_regions
+
+    assert show_distill_regions.main([str(cfg), str(img), '--ann', str(ann), '--out', str(tmp_path / 'im.png')]) == 0
+    text = capsys.readouterr().out
+    ims = {m.group(1): m.group(9) for m in map(LINE.match, text.splitlines()) if m}
+    head = _head(cfg)
+    h, w = cv2.imread(str(img)).shape[:2]
+    hp, wp = math.ceil(h / 32) * 32, math.ceil(w / 32) * 32
+    _, prior_boxes, _, nlp = head.get_priors([(math.ceil(hp / s), math.ceil(wp / s)) for s in (8, 16, 32, 64, 128)],
+                                             'cpu')
+    gts = _gts(ann, False)
+    res = head.assigner.assign(prior_boxes, nlp, gts, torch.zeros(len(gts), dtype=torch.long))
+    exp = _per_level(finegrained_mask(res.overlaps), nlp)
+    assert [int(ims[f'P{i + 3}']) for i in range(5)] == exp and sum(exp) > 0
+
+
+def test_gibox_with_teacher_checkpoint(scene, tmp_path, capsys):
+    """--teacher-ckpt runs teacher and student: the GI mask keeps at most topk (10) locations per level."""
+    import show_distill_regions
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from rotated_ld.registry import MODELS
+
+    init_default_scope('rotated_ld')
+    torch.manual_seed(0)
+    teacher = MODELS.build(Config.fromfile(str(ROOT / 'configs/gfl/gfl_r18-slim_fpn_synthetic_coco.py')).model)
+    ckpt = tmp_path / 'teacher.pth'
+    torch.save({'state_dict': teacher.state_dict(), 'meta': {}}, ckpt)
+    img, ann = scene
+    assert show_distill_regions.main([str(HBOX_CFG), str(img), '--ann', str(ann), '--out', str(tmp_path / 'gi.png'),
+                                      '--teacher-ckpt', str(ckpt),
+                                      '--cfg-options', 'model.bbox_head.imitation_method=gibox']) == 0
+    text = capsys.readouterr().out
+    ims = [int(m.group(9)) for m in map(LINE.match, text.splitlines()) if m]
+    assert len(ims) == 5 and all(0 < n <= 10 for n in ims[:3])
