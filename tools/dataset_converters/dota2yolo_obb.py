@@ -6,9 +6,12 @@ Examples:
     python tools/dataset_converters/dota2yolo_obb.py labelTxt/ labels/ --img-dir images/ --classes a,b --skip-difficult
 """
 import argparse
+import os.path as osp
 import sys
 
-from rotated_ld.datasets.converters import convert_dota_to_yolo_obb, load_names
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
+
+from rotated_ld.datasets.converters import convert_dota_to_yolo_obb, load_names  # noqa: E402
 
 
 def parse_args(argv=None):

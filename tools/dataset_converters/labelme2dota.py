@@ -6,9 +6,12 @@ Examples:
     python tools/analysis_tools/check_dataset.py data/mine     # then check what was written
 """
 import argparse
+import os.path as osp
 import sys
 
-from rotated_ld.datasets.converters import convert_labelme
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
+
+from rotated_ld.datasets.converters import convert_labelme  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -9,9 +9,12 @@ Examples:
     python tools/dataset_converters/yolo_obb2dota.py labels/ labelTxt/ --img-dir images/ --names classes.txt
 """
 import argparse
+import os.path as osp
 import sys
 
-from rotated_ld.datasets.converters import convert_yolo_obb_to_dota, load_names
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
+
+from rotated_ld.datasets.converters import convert_yolo_obb_to_dota, load_names  # noqa: E402
 
 
 def parse_args(argv=None):

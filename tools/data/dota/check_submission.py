@@ -11,9 +11,12 @@ Examples:
     python tools/data/dota/check_submission.py Task1.zip --classes dota2.0 --image-list test_ids.txt --allow-missing
 """
 import argparse
+import os.path as osp
 import sys
 
-from rotated_ld.evaluation.functional.submission_check import check_submission
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..')))  # run from a checkout
+
+from rotated_ld.evaluation.functional.submission_check import check_submission  # noqa: E402
 
 
 def parse_args(argv=None):
