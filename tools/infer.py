@@ -68,8 +68,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def collect_images(inputs: list[str]) -> list[str]:
-    """Expand folders; check every file exists and has a decoder (header check, no full decode)."""
+    """Expand folders; check every file exists, has a decoder and is complete (header and trailer
+    checks, no full decode: a truncated JPEG would decode grey with only a libjpeg warning)."""
     import cv2
+
+    from rotated_ld.datasets.split import image_file_problem
 
     paths = []
     for item in inputs:
@@ -91,6 +94,9 @@ def collect_images(inputs: list[str]) -> list[str]:
             ok = False
         if not ok:
             raise InputError(f'cannot read image {path} (not an image, or a format OpenCV cannot decode)')
+        problem = image_file_problem(path)
+        if problem:
+            raise InputError(f'cannot read image {path}: {problem}')
     return paths
 
 
