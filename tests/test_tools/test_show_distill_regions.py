@@ -147,6 +147,7 @@ def test_finegrained_imitation_mask(scene, tmp_path, capsys):
     assert [int(ims[f'P{i + 3}']) for i in range(5)] == exp and sum(exp) > 0
 
 
+@pytest.mark.filterwarnings('ignore:teacher_ckpt.*has no rotated_ld convention meta')
 def test_gibox_with_teacher_checkpoint(scene, tmp_path, capsys):
     """--teacher-ckpt runs teacher and student: the GI mask keeps at most topk (10) locations per level."""
     import show_distill_regions
