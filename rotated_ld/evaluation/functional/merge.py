@@ -25,11 +25,13 @@ __all__ = ['merge_results', 'nms_polygons', 'MergeStats']
 
 
 class MergeStats(dict):
-    """Counts of a merge: ``patches``, ``images``, ``dets_in``, ``dets_out``, ``suppressed``."""
+    """Counts of a merge: ``patches``, ``images``, ``dets_in``, ``dets_out``, ``suppressed`` and
+    ``dropped`` (NaN/inf box or score); ``dets_in == dets_out + suppressed + dropped``."""
 
     def __str__(self) -> str:
-        return (f"merged {self['dets_in']} detections of {self['patches']} patches into "
-                f"{self['images']} images: kept {self['dets_out']}, suppressed {self['suppressed']}")
+        s = (f"merged {self['dets_in']} detections of {self['patches']} patches into "
+             f"{self['images']} images: kept {self['dets_out']}, suppressed {self['suppressed']}")
+        return s + (f", dropped {self['dropped']} with NaN/inf values" if self.get('dropped') else '')
 
 
 def nms_polygons(polys: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_thr: float) -> np.ndarray:
@@ -99,7 +101,8 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
     Returns:
         tuple: ``{image: dict(bboxes, scores, labels)}`` for every image that had at least one
         patch (possibly with zero detections), in full-image pixels, sorted by score per image;
-        and :class:`MergeStats` with ``dets_in == dets_out + suppressed``.
+        and :class:`MergeStats` with ``dets_in == dets_out + suppressed + dropped`` (``dropped``:
+        detections with a NaN/inf box or score, removed and counted).
     """
     from rotated_ld.datasets.dota_patch_name import parse_patch_name
 
@@ -108,6 +111,7 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
     images: dict = {}
     parts_b, parts_s, parts_l, parts_i = [], [], [], []
     dim = None
+    n_dropped = 0
     for name, res in zip(patch_names, results):
         image, x, y, rate = parse_patch_name(name)
         img_idx = images.setdefault(image, len(images))
@@ -125,6 +129,14 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
             raise ValueError(f'{name}: mixed box layouts ({dim} and {d} values per box)')
         dim = d
         b = b.reshape(-1, d).copy()
+        sc = np.asarray(res['scores'], np.float64).reshape(-1)
+        lab = np.asarray(res['labels'], np.int64).reshape(-1)
+        if len(lab) and lab.min() < 0:
+            raise ValueError(f'{name}: label {int(lab.min())} < 0')
+        ok = np.isfinite(b).all(1) & np.isfinite(sc)
+        if not ok.all():  # counted, reported in MergeStats['dropped'], never passed on
+            n_dropped += int((~ok).sum())
+            b, sc, lab = b[ok], sc[ok], lab[ok]
         if d == 5:
             b[:, 0] = (b[:, 0] + x) / rate
             b[:, 1] = (b[:, 1] + y) / rate
@@ -133,8 +145,8 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
             b[:, 0::2] = (b[:, 0::2] + x) / rate
             b[:, 1::2] = (b[:, 1::2] + y) / rate
         parts_b.append(b)
-        parts_s.append(np.asarray(res['scores'], np.float64).reshape(-1))
-        parts_l.append(np.asarray(res['labels'], np.int64).reshape(-1))
+        parts_s.append(sc)
+        parts_l.append(lab)
         parts_i.append(np.full(len(b), img_idx, np.int64))
     dim = dim or 5
     boxes = np.concatenate(parts_b) if parts_b else np.zeros((0, dim))
@@ -143,7 +155,7 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
     img_ids = np.concatenate(parts_i) if parts_i else np.zeros(0, np.int64)
     if not (len(boxes) == len(scores) == len(labels)):
         raise ValueError('bboxes, scores and labels differ in length')
-    n_in = len(boxes)
+    n_in = len(boxes)  # finite detections; the NaN/inf ones are counted in n_dropped
     if nms and n_in:
         groups = img_ids * (int(labels.max()) + 1) + labels
         keep = _nms_rboxes(boxes, scores, groups, iou_thr, nms_backend) if dim == 5 else \
@@ -159,6 +171,6 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
     for i, image in enumerate(names):
         sel = keep[splits[i]:splits[i + 1]]
         out[image] = dict(bboxes=boxes[sel], scores=scores[sel], labels=labels[sel])
-    stats = MergeStats(patches=len(patch_names), images=len(names), dets_in=n_in,
-                       dets_out=len(keep), suppressed=n_in - len(keep))
+    stats = MergeStats(patches=len(patch_names), images=len(names), dets_in=n_in + n_dropped,
+                       dets_out=len(keep), suppressed=n_in - len(keep), dropped=n_dropped)
     return out, stats
