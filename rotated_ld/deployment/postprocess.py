@@ -1,0 +1,326 @@
+"""Decode exported dense outputs into detections — pure torch, no model, no config.
+
+Input: the ONNX outputs of :func:`rotated_ld.deployment.export.export_onnx` (``cls_logits``
+``(B, N, C)``, ``bbox_pred`` ``(B, N, D)``, ``angle_logits`` ``(B, N, K)`` for rotated GFL) and its
+deploy meta (the ``<model>.json`` next to the ONNX file, or the ONNX ``metadata_props``).
+Output per image: ``dict(bboxes, scores, labels)`` exactly as the PyTorch ``predict()``
+(xyxy for GFL; ``(cx, cy, w, h, t)`` radians in ``angle_version`` for rotated heads).
+
+Decoding steps (the same maths as the heads; every step is a small function below):
+
+1. **Priors** from the input size: feature-map size per level ``(H_l, W_l)`` (in the meta), grid
+   ``x = (j + offset)·s``, ``y = (i + offset)·s`` row-major per level, levels concatenated;
+   RetinaNet: 9 anchors per location (ratio-major ``(w, h)`` in the meta), ``(cx, cy, w, h, 0)``.
+2. **Distribution expectation** ``Σ_k softmax(z)_k · s_k`` per block of ``R = reg_max + 1``
+   logits (GFL: ``s_k = k`` stride units; distribution RetinaNet: ``s = linspace(lo, hi, R)`` of
+   each delta's range).
+3. **Angle** (rotated GFL, circular coder): ``p = softmax(z)``, ``φ_k = (k + ½)·2π/K``,
+   ``θ = θ_min + (P/2π)·atan2(Σ p_k sin φ_k, Σ p_k cos φ_k)`` wrapped into ``[θ_min, θ_min + P)``
+   (``θ_min, P`` of the internal angle version); plain coder: the raw value.
+4. **Boxes**: GFL ``(x − l·s, y − t·s, x + r·s, y + b·s)`` clipped to the image; rotated GFL
+   ``w = l + r``, ``h = t + b``, centre ``p + R(θ)·((r − l)/2, (b − t)/2)`` (times the stride);
+   RetinaNet ``DeltaXYWHAOBBoxCoder`` (``dx·w_a``, ``exp(dw)·w_a``, ``a + da``, optional
+   ``proj_xy`` / ``norm_factor`` / ``edge_swap``).
+5. **Selection + NMS** as the head's ``test_cfg``: GFL heads: per level the ``nms_pre`` best
+   (location, class) pairs above ``score_thr``, rescale, class-wise NMS (``torchvision`` /
+   :func:`rotated_ld.ops.batched_nms_rotated`), ``max_per_img``; RetinaNet: per level the
+   ``nms_pre`` locations by max class score, :func:`rotated_ld.ops.multiclass_nms_rotated`.
+   Rotated boxes are finally regularised into ``angle_version``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os.path as osp
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+META_KEY = 'rotated_ld.deploy'
+
+
+def load_deploy_meta(path: str) -> dict:
+    """Deploy meta of an exported model: ``<stem>.json`` next to ``path`` if present, else the
+    ONNX ``metadata_props`` (needs the ``onnx`` package)."""
+    side = osp.splitext(path)[0] + '.json'
+    if path.endswith('.json') or osp.isfile(side):
+        with open(path if path.endswith('.json') else side) as f:
+            return json.load(f)
+    import onnx
+
+    for kv in onnx.load(path, load_external_data=False).metadata_props:
+        if kv.key == META_KEY:
+            return json.loads(kv.value)
+    raise ValueError(f'{path}: no {META_KEY} metadata (not exported by tools/deployment/export_onnx.py?)')
+
+
+# ------------------------------------------------------------------------------------------ priors
+def grid_points(featmap_sizes: Sequence[Sequence[int]], strides: Sequence[int], offset: float = 0.0) -> Tensor:
+    """``(A, 4)`` priors ``(x, y, stride, stride)``, level-major, row-major inside a level."""
+    out = []
+    for (h, w), s in zip(featmap_sizes, strides):
+        ys, xs = torch.meshgrid((torch.arange(h, dtype=torch.float32) + offset) * s,
+                                (torch.arange(w, dtype=torch.float32) + offset) * s, indexing='ij')
+        out.append(torch.stack([xs.reshape(-1), ys.reshape(-1), torch.full((h * w,), float(s)),
+                                torch.full((h * w,), float(s))], 1))
+    return torch.cat(out)
+
+
+def retina_anchors(featmap_sizes: Sequence[Sequence[int]], strides: Sequence[int],
+                   base_wh: Sequence[Sequence[Sequence[float]]], center_offset: float = 0.0) -> Tensor:
+    """``(N, 5)`` anchors ``(cx, cy, w, h, 0)``: per level, location-major then anchor."""
+    out = []
+    for (h, w), s, wh in zip(featmap_sizes, strides, base_wh):
+        ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32) * s + center_offset * s,
+                                torch.arange(w, dtype=torch.float32) * s + center_offset * s, indexing='ij')
+        ctr = torch.stack([xs.reshape(-1), ys.reshape(-1)], -1)
+        wh = torch.as_tensor(wh, dtype=torch.float32)
+        n, a = ctr.shape[0], wh.shape[0]
+        lvl = torch.cat([ctr[:, None].expand(n, a, 2), wh[None].expand(n, a, 2), torch.zeros(n, a, 1)], -1)
+        out.append(lvl.reshape(-1, 5))
+    return torch.cat(out)
+
+
+# ------------------------------------------------------------------------------------------ decoding
+def expectation(logits: Tensor, support: Tensor) -> Tensor:
+    """``(..., D·R)`` logits → ``(..., D)`` ``Σ softmax · support``; ``support`` (R,) or (D, R)."""
+    R = support.shape[-1]
+    z = logits.float().reshape(*logits.shape[:-1], -1, R)
+    return (F.softmax(z, -1) * support).sum(-1)
+
+
+def circular_angle(logits: Tensor, theta_min: float, period: float) -> Tensor:
+    """Circular mean of ``softmax(logits)`` over ``K`` bins (see module docstring), radians."""
+    K = logits.shape[-1]
+    p = F.softmax(logits.float(), -1)
+    phi = (torch.arange(K, dtype=torch.float32) + 0.5) * (2 * math.pi / K)
+    a = torch.atan2((p * phi.sin()).sum(-1), (p * phi.cos()).sum(-1))
+    return _wrap(theta_min + a * (period / (2 * math.pi)), theta_min, period)
+
+
+def _wrap(t: Tensor, start: float, period: float) -> Tensor:
+    out = torch.remainder(t - start, period)
+    out = torch.where(out >= period, out - period, out)
+    return out + start
+
+
+def regularize(rboxes: Tensor, angle_version: str) -> Tensor:
+    """Unique ``(cx, cy, w, h, t)`` of ``angle_version`` (oc: ``t ∈ [-π/2, 0)``; le90 / le135:
+    ``w ≥ h``, ``t ∈ [-π/2, π/2)`` / ``[-π/4, 3π/4)``)."""
+    x, y, w, h, t = rboxes.unbind(-1)
+    if angle_version == 'oc':
+        r = _wrap(t + math.pi / 2, 0.0, math.pi)
+        first = r < math.pi / 2
+        return torch.stack([x, y, torch.where(first, w, h), torch.where(first, h, w),
+                            torch.where(first, r, r - math.pi / 2) - math.pi / 2], -1)
+    start = -math.pi / 2 if angle_version == 'le90' else -math.pi / 4
+    keep = w >= h
+    return torch.stack([x, y, torch.where(keep, w, h), torch.where(keep, h, w),
+                        _wrap(torch.where(keep, t, t + math.pi / 2), start, math.pi)], -1)
+
+
+def delta_decode(anchors: Tensor, deltas: Tensor, coder: dict) -> Tensor:
+    """Rotated RetinaNet deltas ``(N, 5)`` against anchors ``(N, 5)`` → rboxes (not regularised)."""
+    d = deltas * torch.tensor(coder['stds']) + torch.tensor(coder['means'])
+    dx, dy, dw, dh, da = d.unbind(-1)
+    px, py, pw, ph, pa = anchors.unbind(-1)
+    if coder.get('norm_factor'):
+        da = da * (coder['norm_factor'] * math.pi)
+    clip = abs(math.log(coder['wh_ratio_clip']))
+    gw, gh = pw * dw.clamp(-clip, clip).exp(), ph * dh.clamp(-clip, clip).exp()
+    ox, oy = dx * pw, dy * ph
+    if coder.get('proj_xy'):
+        c, s = pa.cos(), pa.sin()
+        ox, oy = c * ox - s * oy, s * ox + c * oy
+    ga = pa + da
+    if coder['angle_version'] != 'oc':
+        start = -math.pi / 2 if coder['angle_version'] == 'le90' else -math.pi / 4
+        ga = _wrap(ga, start, math.pi)
+    if coder.get('edge_swap'):
+        keep = gw >= gh
+        start = -math.pi / 2 if coder['angle_version'] == 'le90' else -math.pi / 4
+        gw, gh, ga = torch.where(keep, gw, gh), torch.where(keep, gh, gw), \
+            _wrap(torch.where(keep, ga, ga + math.pi / 2), start, math.pi)
+    return torch.stack([px + ox, py + oy, gw, gh, ga], -1)
+
+
+def _topk_pairs(scores: Tensor, thr: float, k: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(location, class) pairs with score > thr, best ``k`` (all if k ≤ 0): scores, labels, locations."""
+    valid = scores > thr
+    vals, idx = scores[valid], valid.nonzero()
+    vals, order = vals.sort(descending=True)
+    n = min(k, idx.shape[0]) if k > 0 else idx.shape[0]
+    idx = idx[order[:n]]
+    return vals[:n], idx[:, 1], idx[:, 0]
+
+
+def _level_slices(meta: dict) -> list[tuple[int, int]]:
+    a = int(meta.get('num_base_priors', 1))
+    out, start = [], 0
+    for h, w in meta['featmap_sizes']:
+        out.append((start, start + h * w * a))
+        start += h * w * a
+    return out
+
+
+def _nms(boxes: Tensor, scores: Tensor, labels: Tensor, cfg: dict, rotated: bool) -> Tensor:
+    if boxes.numel() == 0:
+        return torch.zeros((0,), dtype=torch.long)
+    typ = cfg['nms'].get('type', 'nms')
+    if typ not in ('nms', 'nms_rotated'):
+        raise ValueError(f"nms type {typ!r} is not reproduced here (only 'nms' / 'nms_rotated'); "
+                         'use the PyTorch model for voting / soft NMS')
+    if rotated:
+        from rotated_ld.ops import batched_nms_rotated
+
+        return batched_nms_rotated(boxes.float(), scores.float(), labels, cfg['nms']['iou_threshold'])
+    from torchvision.ops import batched_nms
+
+    return batched_nms(boxes.float(), scores.float(), labels, cfg['nms']['iou_threshold'])
+
+
+def _rescale_rboxes(b: Tensor, sx: float, sy: float) -> Tensor:
+    if abs(sx - sy) < 1e-12:
+        out = b.clone()
+        out[:, :4] = out[:, :4] / sx
+        return out
+    cx, cy, w, h, t = b.unbind(-1)
+    c, s = t.cos(), t.sin()
+    ix, iy = 1.0 / sx, 1.0 / sy
+    return torch.stack([cx * ix, cy * iy, w * torch.sqrt((c * ix) ** 2 + (s * iy) ** 2),
+                        h * torch.sqrt((s * ix) ** 2 + (c * iy) ** 2), torch.atan2(s * iy, c * ix)], -1)
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else torch.from_numpy(np.asarray(x))
+
+
+# ------------------------------------------------------------------------------------------ per head
+def _gfl_image(cls, reg, ang, meta, img_shape, scale_factor, rotated: bool) -> dict:
+    cfg = meta['test_cfg']
+    R = meta['reg_max'] + 1
+    pri = grid_points(meta['featmap_sizes'], meta['strides'], meta.get('prior_offset', 0.0))
+    support = torch.arange(R, dtype=torch.float32)
+    boxes_l, scores_l, labels_l = [], [], []
+    for s0, s1 in _level_slices(meta):
+        sc, lb, keep = _topk_pairs(cls[s0:s1].float().sigmoid(), cfg['score_thr'], cfg['nms_pre'])
+        p = pri[s0:s1][keep]
+        dist = expectation(reg[s0:s1][keep], support)  # (k, 4) stride units
+        if rotated:
+            c = meta['angle_coder']
+            a = ang[s0:s1][keep]
+            theta = circular_angle(a, c['theta_min'], c['period']) if c['type'] == 'CircularAngleCoder' \
+                else a[:, 0].float()
+            l, t, r, b = dist.unbind(-1)
+            ox, oy = (r - l) / 2, (b - t) / 2
+            cx = p[:, 0] / p[:, 2] + theta.cos() * ox - theta.sin() * oy
+            cy = p[:, 1] / p[:, 3] + theta.sin() * ox + theta.cos() * oy
+            st = p[:, 2]
+            boxes_l.append(torch.stack([cx * st, cy * st, (l + r) * st, (t + b) * st, theta], -1))
+        else:
+            d = dist * p[:, 2:].repeat(1, 2)
+            bx = torch.stack([p[:, 0] - d[:, 0], p[:, 1] - d[:, 1], p[:, 0] + d[:, 2], p[:, 1] + d[:, 3]], -1)
+            if img_shape is not None:
+                h, w = img_shape[0], img_shape[1]
+                bx = torch.stack([bx[:, 0].clamp(0, w), bx[:, 1].clamp(0, h), bx[:, 2].clamp(0, w),
+                                  bx[:, 3].clamp(0, h)], -1)
+            boxes_l.append(bx)
+        scores_l.append(sc)
+        labels_l.append(lb)
+    boxes, scores, labels = torch.cat(boxes_l), torch.cat(scores_l), torch.cat(labels_l)
+    if scale_factor is not None:
+        sx, sy = float(scale_factor[0]), float(scale_factor[1])
+        boxes = _rescale_rboxes(boxes, sx, sy) if rotated else boxes / boxes.new_tensor([sx, sy, sx, sy])
+    if cfg.get('min_bbox_size', -1) >= 0:
+        wh = boxes[:, 2:4] if rotated else boxes[:, 2:] - boxes[:, :2]
+        ok = (wh > cfg['min_bbox_size']).all(1)
+        boxes, scores, labels = boxes[ok], scores[ok], labels[ok]
+    keep = _nms(boxes, scores, labels, cfg, rotated)
+    if cfg.get('max_per_img', -1) > 0:
+        keep = keep[:cfg['max_per_img']]
+    boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+    if rotated:
+        boxes = regularize(boxes, meta['angle_version'])
+    return dict(bboxes=boxes, scores=scores, labels=labels)
+
+
+def _retina_image(cls, reg, meta, scale_factor) -> dict:
+    from rotated_ld.ops import multiclass_nms_rotated
+
+    cfg = meta['test_cfg']
+    anchors = retina_anchors(meta['featmap_sizes'], meta['strides'], meta['anchors']['base_wh'],
+                             meta['anchors'].get('center_offset', 0.0))
+    if meta.get('reg_max') is not None:
+        R = meta['reg_max'] + 1
+        support = torch.stack([torch.linspace(lo, hi, R) for lo, hi in meta['delta_ranges']])
+    boxes_l, scores_l = [], []
+    for s0, s1 in _level_slices(meta):
+        sc, pri, rg = cls[s0:s1].float().sigmoid(), anchors[s0:s1], reg[s0:s1]
+        k = cfg['nms_pre']
+        if 0 < k < sc.shape[0]:
+            keep = sc.max(1).values.topk(k).indices
+            sc, pri, rg = sc[keep], pri[keep], rg[keep]
+        deltas = expectation(rg, support) if meta.get('reg_max') is not None else rg.float()
+        boxes_l.append(delta_decode(pri, deltas, meta['bbox_coder']))
+        scores_l.append(sc)
+    boxes, scores = regularize(torch.cat(boxes_l), meta['angle_version']), torch.cat(scores_l)
+    if cfg.get('min_bbox_size', 0) > 0:
+        ok = (boxes[:, 2] > cfg['min_bbox_size']) & (boxes[:, 3] > cfg['min_bbox_size'])
+        boxes, scores = boxes[ok], scores[ok]
+    if scale_factor is not None:
+        sx, sy = float(scale_factor[0]), float(scale_factor[1])
+        boxes = boxes.clone()
+        boxes[:, :4] = boxes[:, :4] / boxes.new_tensor([sx, sy, sx, sy])
+    if boxes.numel() == 0:
+        return dict(bboxes=boxes.new_zeros((0, 5)), scores=boxes.new_zeros((0,)),
+                    labels=torch.zeros((0,), dtype=torch.long))
+    b, s, lab, _ = multiclass_nms_rotated(boxes, scores, cfg['score_thr'], cfg['nms']['iou_threshold'],
+                                          cfg.get('max_per_img', -1))
+    return dict(bboxes=b, scores=s, labels=lab)
+
+
+def postprocess(outputs: Union[dict, Sequence], meta: Union[dict, str],
+                img_shapes: Optional[Sequence[Sequence[int]]] = None,
+                scale_factors: Optional[Sequence[Sequence[float]]] = None) -> list[dict]:
+    """Detections from the exported dense outputs.
+
+    Args:
+        outputs: ``{name: array}`` (onnxruntime results by name) or the outputs in graph order.
+        meta: deploy meta dict, or a path (``.onnx`` / ``.json``).
+        img_shapes: per image ``(h, w)`` of the network input before padding (GFL clips boxes to it);
+            default: the export shape.
+        scale_factors: per image ``(w_scale, h_scale)`` of the resize applied before the network;
+            boxes are divided by it (original-image coordinates). Default: none.
+
+    Returns:
+        per image ``dict(bboxes, scores, labels)`` (torch tensors) as ``predict()`` returns them.
+    """
+    if isinstance(meta, str):
+        meta = load_deploy_meta(meta)
+    names = ['cls_logits', 'bbox_pred'] + (['angle_logits'] if meta['kind'] == 'rotated_gfl' else [])
+    if not isinstance(outputs, dict):
+        outputs = dict(zip(names, outputs))
+    t = {n: _as_tensor(outputs[n]) for n in names}
+    B, N = t['cls_logits'].shape[:2]
+    expected = sum(h * w for h, w in meta['featmap_sizes']) * int(meta.get('num_base_priors', 1))
+    if N != expected:
+        raise ValueError(f'outputs have {N} priors, the meta {expected} (featmap sizes {meta["featmap_sizes"]}): '
+                         'decode with the meta of the same export')
+    shape = meta['input']['shape'][2:]
+    res = []
+    for i in range(B):
+        ishape = img_shapes[i] if img_shapes is not None else shape
+        sf = scale_factors[i] if scale_factors is not None else None
+        if meta['kind'] == 'rotated_retina':
+            res.append(_retina_image(t['cls_logits'][i], t['bbox_pred'][i], meta, sf))
+        else:
+            res.append(_gfl_image(t['cls_logits'][i], t['bbox_pred'][i], t.get('angle_logits', [None] * B)[i],
+                                  meta, ishape, sf, meta['kind'] == 'rotated_gfl'))
+    return res
+
+
+__all__ = ['load_deploy_meta', 'grid_points', 'retina_anchors', 'expectation', 'circular_angle', 'regularize',
+           'delta_decode', 'postprocess']

@@ -1,0 +1,85 @@
+"""Export a detector (the student of a KD config) to ONNX: dense outputs + decoding metadata.
+
+Outputs ``cls_logits (B, N, C)``, ``bbox_pred (B, N, D)`` and, for rotated GFL, ``angle_logits
+(B, N, K)``; decode them with ``rotated_ld.deployment.postprocess`` (no model needed). The input
+``image (B, 3, H, W)`` takes raw pixels (BGR as cv2 loads them), resized/padded to ``--shape``;
+normalisation is in the graph. Layout, shapes and decoding: docs/deployment.md.
+
+Examples:
+    python tools/deployment/export_onnx.py configs/demo/rotated-gfl_r18-slim_fpn_synthetic-dota_le90.py \\
+        work_dirs/demo/iter_200.pth --out rgfl.onnx --shape 384 384 --verify
+    python tools/deployment/export_onnx.py configs/gfl/gfl_r18-slim_fpn_synthetic_coco.py gfl.pth --out gfl.onnx
+    python tools/deployment/export_onnx.py CONFIG none --out random_init.onnx --verify   # graph check only
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description='Export the dense outputs of a detector to ONNX',
+                                epilog='examples:' + __doc__.split('Examples:')[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('config', help='config file (a KD config exports its student)')
+    p.add_argument('checkpoint', help="checkpoint (local file), or 'none' for the random init")
+    p.add_argument('--out', required=True, help='output .onnx (the decoding meta goes to <out>.json too)')
+    p.add_argument('--shape', type=int, nargs=2, default=[384, 384], metavar=('H', 'W'),
+                   help='input height and width (multiples of the pad divisor, 32)')
+    p.add_argument('--opset', type=int, default=17, help='ONNX opset (default 17)')
+    p.add_argument('--dynamo', action='store_true', help='use the dynamo exporter (default: TorchScript '
+                                                           'exporter where torch still has it)')
+    p.add_argument('--verify', action='store_true', help='run onnxruntime (CPU) and print the max abs '
+                                                           'difference to PyTorch per output')
+    p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE', help='config overrides')
+    return p.parse_args(argv)
+
+
+def _cfg_options(items) -> dict:
+    from mmengine.config import DictAction
+
+    ns = argparse.Namespace()
+    DictAction(option_strings=[], dest='o')(None, ns, items)
+    return getattr(ns, 'o', {}) or {}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if any(s <= 0 or s % 32 for s in args.shape):
+        print(f'export_onnx: error: --shape {args.shape}: give positive multiples of 32 '
+              '(the FPN levels of the padded input)', file=sys.stderr)
+        return 1
+    from rotated_ld.apis import init_detector
+    from rotated_ld.deployment.export import export_onnx, verify_onnx
+
+    try:
+        ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
+        model = init_detector(args.config, ckpt, device='cpu', cfg_options=_cfg_options(args.cfg_options))
+        os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
+        meta = export_onnx(model, args.out, args.shape, args.opset, classes=model.dataset_meta.get('classes'),
+                           dynamo=True if args.dynamo else None)
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        print(f'export_onnx: error: {e}', file=sys.stderr)
+        return 1
+    print(f'exported {meta["head"]} ({meta["kind"]}) with the {meta["exporter"]} exporter in '
+          f'{meta["export_seconds"]:.1f} s: {args.out}')
+    print(f'  input  image {meta["input"]["shape"]} float32 raw pixels ({meta["input"]["channel_order"]})')
+    for name, shape in meta['outputs'].items():
+        print(f'  output {name} {shape}')
+    if args.verify:
+        diffs = verify_onnx(model, args.out, shape=args.shape)
+        worst = max(diffs.values())
+        print('  onnxruntime vs PyTorch max abs diff: ' + ', '.join(f'{k} {v:.2e}' for k, v in diffs.items())
+              + f' (max {worst:.2e})')
+        if worst > 1e-3:
+            print('export_onnx: error: ONNX outputs differ from PyTorch by more than 1e-3', file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
