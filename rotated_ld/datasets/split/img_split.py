@@ -241,8 +241,9 @@ def split_image(img_path: str, ann_path: str | None, save_dir: str, cfg: SplitCo
     if osp.exists(marker):
         with open(marker) as f:
             stats = SplitStats(**json.load(f))
-        stats.images, stats.skipped_images = 1, 1
-        return stats
+        if stats.balanced:  # markers of older versions lack the balance counts: split that image again
+            stats.images, stats.skipped_images = 1, 1
+            return stats
     problem = image_file_problem(img_path)
     if problem:
         raise OSError(f'cannot read image {img_path}: {problem}')
