@@ -42,6 +42,8 @@ CONFIGS = dict(
     ld=osp.join(ROOT, 'configs/demo/rotated-ld_r18-slim-rgfl-r18-slim-long_fpn_synthetic-dota_le90.py'),
 )
 NAMES = dict(teacher='teacher (R18 slim, longer)', student='student (R18 slim)', ld='LD student (R18 slim)')
+# The default budget fits 30 minutes on 2 idle CPU cores (docs/demo.md has the measured stage times).
+DEFAULTS = dict(train_scenes=24, val_scenes=6, teacher_iters=400, student_iters=200)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,10 +51,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                                 epilog='examples:' + __doc__.split('Examples:')[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--work-dir', default='work_dirs/demo', help='where data, checkpoints and results go')
-    p.add_argument('--train-scenes', type=int, default=24)
-    p.add_argument('--val-scenes', type=int, default=6)
-    p.add_argument('--teacher-iters', type=int, default=400)
-    p.add_argument('--student-iters', type=int, default=200)
+    p.add_argument('--train-scenes', type=int, default=DEFAULTS['train_scenes'])
+    p.add_argument('--val-scenes', type=int, default=DEFAULTS['val_scenes'])
+    p.add_argument('--teacher-iters', type=int, default=DEFAULTS['teacher_iters'])
+    p.add_argument('--student-iters', type=int, default=DEFAULTS['student_iters'])
     p.add_argument('--seed', type=int, default=0, help='training seed (the data seed is fixed)')
     p.add_argument('--data-seed', type=int, default=2026)
     p.add_argument('--quick', action='store_true', help='tiny budget to check the pipeline (minutes)')
@@ -118,7 +120,12 @@ def train(stage: str, args, data_dir: str, iters: int, extra: list[str] = ()) ->
     cmd += ['--cfg-options', *opts]
     log(f'{NAMES[stage]}: training {iters} iterations → {work}')
     t0 = time.time()
-    r = subprocess.run(cmd, cwd=ROOT)
+    if os.environ.get('RLD_DEMO_TRAIN_LOG'):  # parallel runs (benchmarks/bench_distill_gain.py --jobs)
+        os.makedirs(work, exist_ok=True)
+        with open(osp.join(work, 'train_stdout.log'), 'a') as f:
+            r = subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+    else:
+        r = subprocess.run(cmd, cwd=ROOT)
     if r.returncode != 0:
         raise SystemExit(f'demo: training {stage} failed (exit {r.returncode}); its log is under {work}')
     log(f'{NAMES[stage]}: done in {(time.time() - t0) / 60:.1f} min')
@@ -128,16 +135,18 @@ def train(stage: str, args, data_dir: str, iters: int, extra: list[str] = ()) ->
 
 
 # -------------------------------------------------------------------------------------------- eval
-def evaluate(stage: str, args, data_dir: str, ckpt: str) -> dict:
+def evaluate(stage: str, args, data_dir: str, ckpt: str, extra: list[str] = ()) -> dict:
     out = osp.join(args.work_dir, stage, 'full_image_metrics.json')
     if osp.exists(out) and osp.getmtime(out) > osp.getmtime(ckpt):
         with open(out) as f:
             return json.load(f)
-    from mmengine.config import Config
+    from mmengine.config import Config, DictAction
     from mmengine.runner import Runner
 
     cfg = Config.fromfile(CONFIGS[stage])
-    cfg.merge_from_dict(dict(opt.split('=', 1) for opt in data_options(data_dir)))
+    # the training options too (e.g. a distilled model's model.teacher_ckpt), parsed like --cfg-options
+    opts = (o.split('=', 1) for o in [*data_options(data_dir), *extra])
+    cfg.merge_from_dict({k: DictAction._parse_iterable(v) for k, v in opts})
     cfg.work_dir = osp.join(args.work_dir, stage, 'eval')
     cfg.load_from = ckpt
     cfg.test_evaluator.outfile_prefix = osp.join(args.work_dir, stage, 'Task1')
@@ -195,17 +204,18 @@ def main(argv=None) -> int:
     t0 = time.time()
     if 'data' in args.stages:
         make_data(args, data_dir)
-    ckpts = {}
+    ckpts, extras = {}, {}
     teacher_iters = args.teacher_iters
     for stage, iters in (('teacher', teacher_iters), ('student', args.student_iters), ('ld', args.student_iters)):
         extra = [f'model.teacher_ckpt={final_checkpoint(osp.join(args.work_dir, "teacher"), teacher_iters)}'] \
             if stage == 'ld' else []
+        extras[stage] = extra
         if stage in args.stages:
             ckpts[stage] = train(stage, args, data_dir, iters, extra)
         elif osp.exists(final_checkpoint(osp.join(args.work_dir, stage), iters)):
             ckpts[stage] = final_checkpoint(osp.join(args.work_dir, stage), iters)
     if 'eval' in args.stages:
-        results = {s: evaluate(s, args, data_dir, c) for s, c in ckpts.items()}
+        results = {s: evaluate(s, args, data_dir, c, extras[s]) for s, c in ckpts.items()}
         text = table(results)
         with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
             f.write(text + '\n')
