@@ -12,7 +12,7 @@ default_hooks = dict(
 )
 
 # Stops on a NaN/inf loss term or gradient before the update, naming it (action='skip' to skip).
-custom_hooks = [dict(type='NonFiniteCheckHook', action='stop')]
+custom_hooks = [dict(type='NonFiniteCheckHook', action='stop'), dict(type='CheckpointMetaHook'), dict(type='TeacherEvalHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

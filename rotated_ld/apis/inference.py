@@ -28,7 +28,7 @@ __all__ = ['init_detector', 'inference_detector', 'build_test_pipeline', 'Checkp
 ImageInput = Union[str, np.ndarray]
 # state-dict path components of teacher / distillation-only weights (never part of the student)
 DISTILL_COMPONENTS = ('teacher', '_teacher', 'teacher_model', 'distill_adapters')
-_KD_KEYS = ('teacher_config', 'teacher_ckpt', 'eval_teacher', 'teacher_cfg')
+_KD_KEYS = ('teacher_config', 'teacher_ckpt', 'eval_teacher', 'teacher_cfg', 'teacher_strict', 'eval_teacher_first')
 
 
 class CheckpointMismatchError(ValueError):
@@ -126,7 +126,9 @@ def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, 
         cfg_options: overrides merged into the config (``--cfg-options`` style dict).
         palette: optional palette stored in ``model.dataset_meta``.
         strict: raise :class:`CheckpointMismatchError` on any missing / unexpected / mis-shaped
-            weight (default); False loads what fits and warns.
+            weight, and ``CheckpointConventionError`` when the checkpoint ``meta`` names another angle
+            version, box type or class list than the config (default); False loads what fits and
+            warns. Checkpoints without that meta (older / foreign) load with a warning.
 
     Returns:
         nn.Module: the model in eval mode on ``device``, with ``model.cfg`` and ``model.dataset_meta``
@@ -162,6 +164,12 @@ def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, 
             warnings.warn(f'{checkpoint}: {len(result.missing_keys)} missing, '
                           f'{len(result.unexpected_keys)} unexpected weights', stacklevel=2)
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+        # the box convention (angle version, box type, classes) must be the config's
+        from rotated_ld.engine.hooks.checkpoint_meta_hook import check_checkpoint_meta
+
+        check_checkpoint_meta(meta, model, _config_metainfo(cfg).get('classes'), source=f'checkpoint {checkpoint}',
+                              target=f'config {config_name}', on_mismatch='error' if strict else 'warn',
+                              opt_out='init_detector(..., strict=False)')
     dataset_meta = dict(meta.get('dataset_meta') or {}) if isinstance(meta, dict) else {}
     if not dataset_meta.get('classes'):
         dataset_meta.update(_config_metainfo(cfg))

@@ -15,19 +15,21 @@ from typing import Optional, Union
 import torch
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 from torch import Tensor
 
 from rotated_ld.registry import MODELS
 
 from .single_stage import SingleStageDetector
+from .teacher_checks import (  # noqa: F401
+    COMPAT_ATTRS,
+    TeacherCheckpointError,
+    TeacherCompatError,
+    check_teacher_compat,
+    freeze,
+    load_teacher_checkpoint,
+    same_preprocessing,
+)
 
-_MISSING = object()
-# head attributes that must agree between teacher and student for location-to-location distillation
-COMPAT_ATTRS = ('num_classes', 'reg_max', 'strides', 'num_base_priors', 'prior_offset', 'angle_bins',
-                'angle_version', 'angle_range', 'edge_order')
-# deterministic buffers that older checkpoints may lack (filled from the freshly built model)
-_CONSTANT_BUFFERS = ('integral.project',)
 _REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
@@ -40,41 +42,6 @@ def resolve_config_path(path: str) -> str:
     raise FileNotFoundError(f'teacher_config {path!r} not found (looked in the cwd and in {_REPO_ROOT}); '
                             "in configs write '{{ fileDirname }}/../gfl/<name>.py' to make it relative "
                             'to the config file')
-
-
-def _norm(v):
-    if isinstance(v, (list, tuple)):
-        return tuple(_norm(x) for x in v)
-    if isinstance(v, Tensor):
-        return tuple(v.flatten().tolist())
-    return v
-
-
-def check_teacher_compat(student_head: nn.Module, teacher_head: nn.Module) -> None:
-    """Raise ``ValueError`` naming every attribute on which teacher and student heads disagree.
-
-    Checked: :data:`COMPAT_ATTRS` plus any names in ``student_head.distill_compat_attrs``. An
-    attribute present on one head only is a mismatch too (e.g. a teacher without a distribution
-    head has no ``reg_max``).
-    """
-    names = list(COMPAT_ATTRS) + [a for a in getattr(student_head, 'distill_compat_attrs', ())
-                                  if a not in COMPAT_ATTRS]
-    problems = []
-    for name in names:
-        s = getattr(student_head, name, _MISSING)
-        t = getattr(teacher_head, name, _MISSING)
-        if s is _MISSING and t is _MISSING:
-            continue
-        if s is _MISSING or t is _MISSING:
-            problems.append(f'{name}: student={"<absent>" if s is _MISSING else _norm(s)!r}, '
-                            f'teacher={"<absent>" if t is _MISSING else _norm(t)!r}')
-        elif _norm(s) != _norm(t):
-            problems.append(f'{name}: student={_norm(s)!r}, teacher={_norm(t)!r}')
-    if problems:
-        raise ValueError(
-            f'teacher head {type(teacher_head).__name__} is incompatible with student head '
-            f'{type(student_head).__name__} (LD/KD compare them location by location and bin by bin): '
-            + '; '.join(problems))
 
 
 @MODELS.register_module()
@@ -90,8 +57,18 @@ class KDSingleStageDetector(SingleStageDetector):
             model config with ``type``).
         teacher_ckpt: local checkpoint of the teacher (ours or mmdet format with the same layer
             names; ``state_dict`` or ``model`` key or a bare state dict), loaded strictly on CPU
-            through MMEngine's safe loader. ``None`` keeps the random init (tests only; warns).
+            through the project's safe loader; its ``meta`` (angle version, box type, classes) is
+            checked against ``teacher_config`` (and the classes against the student's dataset by
+            ``CheckpointMetaHook``). ``None`` keeps the random init (tests only; warns).
         eval_teacher: keep the teacher in eval mode whatever the student's mode (default).
+        teacher_strict: refuse a teacher checkpoint with missing / unexpected / mis-shaped keys or
+            another convention, listing them (default). False loads what fits and warns.
+        eval_teacher_first: evaluate the teacher on the validation set before training and stop
+            when its mAP is ≈ 0 (done by ``TeacherEvalHook``, in the default runtime). Default False.
+
+    Teacher and student heads are checked at build (:func:`check_teacher_compat`): box type,
+    num_classes, reg_max / bins, strides and priors, angle version / coder / bins, delta supports;
+    a mismatch raises :class:`TeacherCompatError` with both values and the config key.
 
     The loss step runs the teacher under ``torch.no_grad()`` on the same preprocessed batch and calls
     ``bbox_head.loss(feats, data_samples, teacher_outs=<teacher head outputs>,
@@ -100,24 +77,28 @@ class KDSingleStageDetector(SingleStageDetector):
 
     def __init__(self, backbone: dict, neck: Optional[dict] = None, bbox_head: Optional[dict] = None,
                  teacher_config: Union[str, dict, None] = None, teacher_ckpt: Optional[str] = None,
-                 eval_teacher: bool = True, train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
+                 eval_teacher: bool = True, teacher_strict: bool = True, eval_teacher_first: bool = False,
+                 train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(backbone, neck, bbox_head, train_cfg, test_cfg, data_preprocessor, init_cfg)
         if teacher_config is None:
             raise ValueError('KDSingleStageDetector needs teacher_config')
         teacher_model_cfg = self._teacher_model_cfg(teacher_config)
         teacher = MODELS.build(teacher_model_cfg)
-        if teacher_ckpt is not None:
-            self._load_teacher(teacher, teacher_ckpt)
-        else:
+        if teacher_ckpt is None:
             warnings.warn('KDSingleStageDetector: teacher_ckpt=None, the teacher keeps its random init',
                           stacklevel=2)
-        teacher.eval()
-        teacher.requires_grad_(False)
+        # compatibility before loading: a wrong teacher_config is reported as such, not as key lists
         check_teacher_compat(self.bbox_head, teacher.bbox_head)
-        self._check_preprocessing(teacher)
+        same_preprocessing(self, teacher)
+        self.teacher_ckpt_meta: dict = {}
+        if teacher_ckpt is not None:
+            self.teacher_ckpt_meta = self._load_teacher(teacher, teacher_ckpt, strict=teacher_strict)
+        freeze(teacher)
         self.eval_teacher = eval_teacher
         self.teacher_ckpt = teacher_ckpt
+        self.teacher_strict = teacher_strict
+        self.eval_teacher_first = eval_teacher_first
         # a list hides the teacher from nn.Module: not in state_dict / parameters / DDP / optimizer
         self._teacher = [teacher]
 
@@ -143,30 +124,9 @@ class KDSingleStageDetector(SingleStageDetector):
                         f'got {type(teacher_config)}')
 
     @staticmethod
-    def _load_teacher(teacher: nn.Module, ckpt_path: str) -> None:
-        if '://' in str(ckpt_path):
-            raise ValueError(f'teacher_ckpt {ckpt_path!r}: only local files are allowed')
-        ckpt = _load_checkpoint(ckpt_path, map_location='cpu')  # our safe loader (import rotated_ld)
-        state = ckpt
-        if isinstance(ckpt, dict):
-            state = ckpt.get('state_dict', ckpt.get('model', ckpt))
-        state = {(k[7:] if k.startswith('module.') else k): v for k, v in state.items()}
-        # constant buffers (the Integral support) may be absent from old checkpoints: take ours
-        for k, v in teacher.state_dict().items():
-            if k not in state and k.endswith(_CONSTANT_BUFFERS):
-                state[k] = v
-        load_state_dict(teacher, state, strict=True)
-
-    def _check_preprocessing(self, teacher: nn.Module) -> None:
-        """The teacher sees the student's preprocessed batch: mean/std/channel order must agree."""
-        s, t = self.data_preprocessor, teacher.data_preprocessor
-        for name in ('mean', 'std', 'bgr_to_rgb', '_channel_conversion'):
-            sv, tv = getattr(s, name, None), getattr(t, name, None)
-            sv = _norm(sv) if sv is not None else None
-            tv = _norm(tv) if tv is not None else None
-            if sv != tv:
-                raise ValueError(f'teacher and student preprocess images differently ({name}: student={sv}, '
-                                 f'teacher={tv}); the teacher runs on the student batch, so they must match')
+    def _load_teacher(teacher: nn.Module, ckpt_path: str, strict: bool = True) -> dict:
+        """Strict, safe load of the teacher checkpoint (see :func:`load_teacher_checkpoint`)."""
+        return load_teacher_checkpoint(teacher, ckpt_path, strict=strict)
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)
