@@ -210,3 +210,11 @@ def test_check_checkpoint_meta_unit():
     assert 'no rotated_ld convention meta' in found[-1] and "only in the checkpoint: ('x', 'y')" in found[-1]
     with pytest.raises(ValueError, match='on_mismatch'):
         CheckpointMetaHook(on_mismatch='ignore')
+
+
+def test_kd_options_are_not_passed_to_the_inference_student():
+    from rotated_ld.apis import student_model_cfg
+
+    cfg = dict(type='KDSingleStageDetector', teacher_config='t.py', teacher_ckpt='t.pth', teacher_strict=False,
+               eval_teacher_first=True, backbone=dict(type='X'))
+    assert student_model_cfg(cfg) == dict(type='SingleStageDetector', backbone=dict(type='X'))
