@@ -140,11 +140,13 @@ def test_missing_dirs(tmp_path, fuzz):
     fuzz.cli('split_cli', err, rc, tmp_path / 'nope', expect=('does not exist',))
 
 
-def test_worker_error_survives_the_pool(tmp_path, fuzz):
-    """nproc > 1: the worker's DOTAFormatError (file:line) reaches the parent intact."""
+def test_worker_error_survives_the_pool(tmp_path, fuzz, limit):
+    """nproc > 1: the worker's DOTAFormatError (file:line) reaches the parent intact. (An exception
+    that cannot be unpickled kills the pool's result thread and ``imap`` waits forever: the old
+    DOTAFormatError hung ``img_split.py`` with the default ``--nproc 10``.)"""
     img_dir, ann_dir = _scene(tmp_path, n_img=2)
     (ann_dir / 'P0001.txt').write_bytes(b'0 0 10 0 10 10 0 10 plane 0\n1 2 3\n')
-    with pytest.raises(DOTAFormatError) as e:
+    with limit(60), pytest.raises(DOTAFormatError) as e:
         _split(img_dir, ann_dir, tmp_path / 'out', nproc=2)
     fuzz.error('split', e.value, ann_dir / 'P0001.txt', 2, expect=('expected 9 or 10 fields',))
 
