@@ -109,6 +109,27 @@ def test_export_matches_pytorch_and_predict(name, tmp_path):
     _check(model, out, meta, name)
 
 
+_SHRINK = {'model.bbox_head.stacked_convs': 1, 'model.bbox_head.feat_channels': 32, 'model.neck.out_channels': 32,
+           'model.bbox_head.in_channels': 32}
+
+
+@pytest.mark.parametrize('config', [
+    'configs/rotated_gfl/rotated_gfl_r18_fpn_1x_dota_oc.py',  # internal le90, output regularised to oc
+    pytest.param('configs/rotated_gfl/rotated_gfl_r18_fpn_1x_dota_le135.py', marks=pytest.mark.slow),
+    pytest.param('configs/rotated_gfl/rotated_gfl-plainangle_r18_fpn_1x_dota_le90.py', marks=pytest.mark.slow),
+    pytest.param('configs/rotated_retinanet/rotated_retinanet_distribution_r18_fpn_1x_dota_le90.py',
+                 marks=pytest.mark.slow)])
+def test_angle_versions_and_coders(config, tmp_path):
+    """Other angle versions / the plain angle coder decode like predict() (heads shrunk to 32 ch)."""
+    from rotated_ld.apis import init_detector
+    from rotated_ld.deployment.export import export_onnx
+
+    torch.manual_seed(0)
+    model = _sharpen(init_detector(str(ROOT / config), None, device='cpu', cfg_options=_SHRINK))
+    out = str(tmp_path / 'm.onnx')
+    _check(model, out, export_onnx(model, out, SHAPE), Path(config).stem)
+
+
 def test_ld_student_export_without_teacher(tmp_path):
     """The LD (KD) detector with its teacher built: the graph holds the student only, and decodes
     to the student's predictions."""
