@@ -162,7 +162,9 @@ def test_cli_rotated_ld_student(tmp_path, capsys):
 
     model = _student('rotated_ld')
     ckpt = tmp_path / 'student.pth'
-    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    from rotated_ld.engine.hooks.checkpoint_meta_hook import convention_meta
+
+    torch.save(dict(state_dict=model.state_dict(), meta=convention_meta(model, model.dataset_meta['classes'])), ckpt)
     out = tmp_path / 'rld.onnx'
     rc = cli.main([str(ROOT / CONFIGS['rotated_ld']), str(ckpt), '--out', str(out), '--shape', *map(str, SHAPE),
                    '--verify', '--cfg-options', 'model.test_cfg.nms_pre=100', 'model.test_cfg.max_per_img=60'])
