@@ -75,10 +75,20 @@ class CocoDataset(BaseDataset):
             raise ValueError(f'{self.ann_file}: not a COCO json file ({e}); expected an object with '
                              "'images', 'annotations', 'categories'") from None
         except (KeyError, TypeError) as e:  # pycocotools' index: an entry without 'id', 'image_id', ...
-            raise ValueError(f'{self.ann_file}: malformed COCO entry (missing or wrong key {e}); expected '
-                             "images with 'id', annotations with 'id', 'image_id', 'category_id', 'bbox'") from None
+            what = f'missing key {e}' if isinstance(e, KeyError) else f'wrong type: {e}'
+            raise ValueError(f'{self.ann_file}: malformed COCO entry ({what}); expected images with "id", '
+                             'annotations with "id", "image_id", "category_id", "bbox"') from None
+        for key in ('images', 'annotations', 'categories'):  # pycocotools keeps the last of equal ids
+            ids = [e['id'] for e in self.coco.dataset.get(key) or []]
+            if len(ids) != len(set(ids)):
+                dup, n = Counter(ids).most_common(1)[0]
+                raise ValueError(f'{self.ann_file}: {key} id {dup!r} appears {n} times; expected unique ids')
         classes = self.metainfo['classes']
-        name2cat = {c['name']: c['id'] for c in self.coco.loadCats(self.coco.getCatIds())}
+        try:
+            name2cat = {c['name']: c['id'] for c in self.coco.loadCats(self.coco.getCatIds())}
+        except (KeyError, TypeError):
+            raise ValueError(f'{self.ann_file}: a category without "name"; expected categories like '
+                             '{"id": 1, "name": "person"}') from None
         missing = [c for c in classes if c not in name2cat]
         if missing:
             raise KeyError(f'{self.ann_file}: classes {missing} are not categories of the json '
@@ -93,7 +103,7 @@ class CocoDataset(BaseDataset):
             info = self.coco.loadImgs([img_id])[0]
             try:
                 fname, width, height = info['file_name'], float(info['width']), float(info['height'])
-                if not (width > 0 and height > 0 and math.isfinite(width * height)):
+                if not (isinstance(fname, str) and width > 0 and height > 0 and math.isfinite(width * height)):
                     raise ValueError
             except (KeyError, TypeError, ValueError):
                 raise ValueError(f'{self.ann_file}: image id {img_id}: expected file_name and positive width, '
@@ -105,13 +115,17 @@ class CocoDataset(BaseDataset):
                     continue
                 box = ann.get('bbox')
                 try:
+                    if isinstance(box, str):
+                        raise ValueError
                     x, y, w, h = (float(v) for v in box)
-                    if not all(math.isfinite(v) for v in (x, y, w, h)):
+                    area = float(ann.get('area', w * h))
+                    if not all(math.isfinite(v) for v in (x, y, w, h, area)):
                         raise ValueError
                 except (TypeError, ValueError):
                     raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} (image {img_id}): bbox '
-                                     f'{box!r}; expected [x, y, w, h], 4 finite numbers') from None
-                if ann.get('area', w * h) <= 0 or w < 1 or h < 1:
+                                     f'{box!r}, area {ann.get("area")!r}; expected bbox [x, y, w, h] and area '
+                                     'finite numbers') from None
+                if area <= 0 or w < 1 or h < 1:
                     self.dropped['degenerate'] += 1
                     continue
                 if min(x + w, width) <= max(x, 0) or min(y + h, height) <= max(y, 0):  # as mmdet

@@ -21,7 +21,9 @@ COCO_KINDS = {
     'truncated': 'error', 'non_utf8': 'error', 'empty': 'error', 'random_bytes': 'error', 'top_list': 'error',
     'ann_no_image_id': 'error', 'ann_no_category': 'error', 'img_no_width': 'error', 'img_negative_height': 'error',
     'img_nan_width': 'error', 'bbox_nan': 'error', 'bbox_inf': 'error', 'bbox_3_values': 'error',
-    'bbox_words': 'error', 'bbox_missing': 'error',
+    'bbox_words': 'error', 'bbox_missing': 'error', 'bbox_string': 'error', 'area_words': 'error',
+    'category_no_name': 'error', 'images_not_objects': 'error', 'duplicate_ann_id': 'error',
+    'duplicate_image_id': 'error', 'file_name_not_str': 'error', 'category_id_list': 'error',
     'negative_wh': 'degenerate', 'zero_area': 'degenerate', 'outside_image': 'outside_image',
     'huge_coords': 'outside_image', 'unknown_category': 'other_category', 'orphan_annotation': 'no_image',
     'tiny_image': 'ok', 'huge_image_metadata': 'ok',
@@ -66,6 +68,22 @@ def _mutate(d: dict, kind: str, rng):
         a['bbox'][int(rng.integers(4))] = str(rng.choice(['ten', '', '1,5']))
     elif kind == 'bbox_missing':
         del a['bbox']
+    elif kind == 'bbox_string':
+        a['bbox'] = '1 2 3 4'
+    elif kind == 'area_words':
+        a['area'] = 'big'
+    elif kind == 'category_no_name':
+        del d['categories'][int(rng.integers(2))]['name']
+    elif kind == 'images_not_objects':
+        d['images'] = [str(i['id']) for i in d['images']]
+    elif kind == 'duplicate_ann_id':
+        d['annotations'].append(dict(a, id=a['id']))
+    elif kind == 'duplicate_image_id':
+        d['images'].append(dict(img))
+    elif kind == 'file_name_not_str':
+        img['file_name'] = int(rng.integers(100))
+    elif kind == 'category_id_list':
+        a['category_id'] = [a['category_id']]
     elif kind == 'negative_wh':
         a['bbox'][2 + int(rng.integers(2))] = -float(rng.uniform(1, 50))
     elif kind == 'zero_area':
@@ -112,7 +130,7 @@ def test_coco(kind, tmp_path, fuzz, limit):
             if expected == 'error':
                 with pytest.raises((ValueError, KeyError)) as e:
                     CocoDataset(ann_file=str(p), **COMMON)
-                fuzz.error('CocoDataset', e.value, p, expect=('expected', 'json', 'missing'))
+                fuzz.error('CocoDataset', e.value, p, expect=('expected', 'json', 'missing', 'not categories'))
                 continue
             ds = CocoDataset(ann_file=str(p), **COMMON)
         n_out = sum(len(ds.get_data_info(i)['instances']) for i in range(len(ds)))
