@@ -32,13 +32,18 @@ for b in $BENCHES; do
         A) bench A --teacher-iters 260 --student-iters 130 --seeds 0 1 2 3 4 --jobs 27 & ;;
         B) bench B --teacher-iters 300 --student-iters 100 --seeds 0 1 2 --families gfl --jobs 10 & ;;
         C) bench C --teacher-iters 800 --student-iters 400 --seeds 0 1 2 --families gfl --jobs 10 & ;;
+        D) bench D --teacher-iters 260 --student-iters 130 --seeds 0 1 2 --families gfl --jobs 9 & ;;
     esac
 done
+# finished runs' metrics reach $OUT as they come (a run cut by the time limit still reports them)
+( while sleep 10; do tar czf "$OUT/metrics.tgz" $(find work_dirs/gpu_* -name '*.json' 2>/dev/null) 2>/dev/null; done ) &
+SYNC=$!
 # CUDA tests while the benchmarks train (they share the GPU)
-timeout 300 python3 -m pytest -q -p no:cacheprovider -k cuda tests/test_ops tests/test_models tests/test_structures \
+[ -n "${SKIP_TESTS:-}" ] || timeout 300 python3 -m pytest -q -p no:cacheprovider -k cuda tests/test_ops tests/test_models tests/test_structures \
     >> "$OUT/cuda_tests.log" 2>&1
 echo "pytest exit $? after $(( $(date +%s) - start )) s" >> "$OUT/cuda_tests.log"
-wait
+wait $(jobs -p | grep -v "^$SYNC$")
+kill $SYNC
 nvidia-smi --query-gpu=memory.used --format=csv >> "$OUT/cuda_tests.log" 2>&1
 for b in $BENCHES; do tail -c 20000 "work_dirs/bench_$b.log" > "$OUT/bench_$b.log"; done
 tar czf "$OUT/runs.tgz" $(find work_dirs/gpu_* \( -name '*.json' -o -name 'train_stdout.log' -o -name '*.md' \) \

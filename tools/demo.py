@@ -18,7 +18,7 @@ Everything runs on the CPU from data the demo generates itself (nothing is downl
 Finished stages are reused when the demo is run again (delete ``--work-dir`` or pass ``--fresh``).
 
 Examples:
-    python tools/demo.py                                   # default budget (about 40 min on 2 idle cores)
+    python tools/demo.py                                   # default budget (under 30 min on 2 idle cores)
     python tools/demo.py --quick                           # a few-minute smoke run (numbers meaningless)
     python tools/demo.py --teacher-iters 3000 --student-iters 1200 --train-scenes 80 --work-dir work_dirs/big
 """
@@ -43,7 +43,7 @@ CONFIGS = dict(
 )
 NAMES = dict(teacher='teacher (R18 slim, longer)', student='student (R18 slim)', ld='LD student (R18 slim)')
 # The default budget fits 30 minutes on 2 idle CPU cores (docs/demo.md has the measured stage times).
-DEFAULTS = dict(train_scenes=24, val_scenes=6, teacher_iters=400, student_iters=200)
+DEFAULTS = dict(train_scenes=24, val_scenes=6, teacher_iters=260, student_iters=130)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
