@@ -42,8 +42,9 @@ def test_config_loads_with_one_angle_version(path):
     version = osp.splitext(path)[0].rsplit('_', 1)[-1]
     assert version in ('oc', 'le90', 'le135') and cfg.angle_version == version
     assert head.angle_version == head.bbox_coder.angle_version == version
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        conv = [t for t in loader.dataset.pipeline if t['type'] == 'ConvertBoxType']
+    # (the synthetic configs train without validation, as the demo: their val pipeline is only a variable)
+    for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.val_pipeline):
+        conv = [t for t in pipeline if t['type'] == 'ConvertBoxType']
         assert conv and all(t['angle_version'] == version for t in conv)
     assert head.anchor_generator.octave_base_scale == 4 and head.anchor_generator.ratios == [1.0, 0.5, 2.0]
     assert cfg.model.test_cfg.nms.iou_threshold == 0.1
