@@ -155,3 +155,28 @@ def test_predict_finds_trained_box():
     assert res.labels[0] == 1
     w, h = head.prior_generator.base_wh(0)[4].tolist()
     assert torch.allclose(res.bboxes[0], torch.tensor([40., 16., w, h, -0.3]), atol=1e-4)
+
+
+def test_voting_nms_from_test_cfg():
+    """test_cfg.nms.type='rotated_voting_nms' reaches the head: voting off keeps the greedy result,
+    voting on keeps the same detections (labels, scores) and moves boxes only within their cluster."""
+    torch.manual_seed(3)
+    head = tiny_head(reg_max=8).eval()
+    with torch.no_grad():
+        cls, reg = head(make_feats('cpu', batch=1))
+        cls = [torch.randn_like(c) * 2 for c in cls]  # spread the scores: many over score_thr
+
+        def run(nms):
+            head.test_cfg = dict(nms_pre=50, score_thr=0.05, nms=nms, max_per_img=20)
+            return head.predict_by_feat(cls, reg, batch_img_metas=[dict(scale_factor=(1., 1.))])[0]
+
+        greedy = run(dict(type='nms_rotated', iou_threshold=0.1))
+        off = run(dict(type='rotated_voting_nms', iou_threshold=0.1, voting=False))
+        on = run(dict(type='rotated_voting_nms', iou_threshold=0.1))
+    assert greedy.bboxes.shape[0] > 1
+    for r in (off, on):
+        assert torch.equal(r.labels, greedy.labels) and torch.allclose(r.scores, greedy.scores)
+    assert torch.allclose(off.bboxes, greedy.bboxes, atol=1e-5)
+    assert not torch.allclose(on.bboxes, greedy.bboxes, atol=1e-5)
+    with pytest.raises(ValueError, match='no_such_nms'):
+        run(dict(type='no_such_nms'))

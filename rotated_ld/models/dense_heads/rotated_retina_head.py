@@ -41,7 +41,7 @@ from rotated_ld.registry import MODELS, TASK_UTILS
 
 from ..layers import ConvModule
 from ..task_modules.coders.distribution_delta import DEFAULT_RANGES, DistributionDelta
-from ..utils import empty_instances
+from ..utils import empty_instances, multiclass_nms
 from .base_dense_head import BaseDenseHead
 
 DEFAULT_ANCHORS = dict(type='RotatedAnchorGenerator', octave_base_scale=4, scales_per_octave=3,
@@ -368,8 +368,13 @@ class RotatedRetinaHead(BaseDenseHead):
             if boxes.numel() == 0:
                 results.append(empty_instances(5, cls.device))
                 continue
-            det, det_scores, det_labels, _ = multiclass_nms_rotated(
-                boxes, scores, cfg.get('score_thr', 0.05), iou_thr, cfg.get('max_per_img', 2000))
+            if nms_cfg.get('type', 'nms_rotated') == 'nms_rotated':
+                det, det_scores, det_labels, _ = multiclass_nms_rotated(
+                    boxes, scores, cfg.get('score_thr', 0.05), iou_thr, cfg.get('max_per_img', 2000))
+            else:  # a pluggable NMS (e.g. 'rotated_voting_nms') on the (box, class) pairs over score_thr
+                rows, labels = (scores > cfg.get('score_thr', 0.05)).nonzero(as_tuple=True)
+                det, det_scores, det_labels, _ = multiclass_nms(
+                    boxes[rows], scores[rows, labels], labels, nms_cfg, cfg.get('max_per_img', 2000))
             res = InstanceData()
             res.bboxes, res.scores, res.labels = det, det_scores, det_labels
             results.append(res)
