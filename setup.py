@@ -27,6 +27,8 @@ setup(
     python_requires='>=3.9',
     packages=find_packages(include=['rotated_ld', 'rotated_ld.*']),
     install_requires=read_requirements('runtime.txt'),
-    extras_require={'tests': read_requirements('tests.txt')},
+    # the tests cover the ONNX export too, so they need the deploy extra
+    extras_require={'deploy': read_requirements('deploy.txt'),
+                    'tests': read_requirements('tests.txt') + read_requirements('deploy.txt')},
     license='Apache-2.0',
 )

@@ -121,6 +121,7 @@ def main(argv=None) -> int:
     p.add_argument('--student-iters', type=int, default=demo.DEFAULTS['student_iters'])
     p.add_argument('--train-scenes', type=int, default=demo.DEFAULTS['train_scenes'])
     p.add_argument('--val-scenes', type=int, default=demo.DEFAULTS['val_scenes'])
+    p.add_argument('--variants', nargs='+', help='only these runs per seed (e.g. student ld)')
     p.add_argument('--jobs', type=int, default=1, help='training runs at a time (GPU / many cores)')
     a = p.parse_args(argv)
     if a.jobs > 1:  # share the cores between the parallel runs; their logs go to <run>/train_stdout.log
@@ -144,6 +145,8 @@ def main(argv=None) -> int:
                 args = demo.parse_args(['--work-dir', osp.join(a.work_dir, f'seed{seed}'), '--seed', str(seed)]
                                        + common[2:])
                 for name, extra in FAMILIES[f]['variants'].items():
+                    if a.variants and name not in a.variants:
+                        continue
                     extra = [f'model.teacher_ckpt={t_ckpt}' if e == '@teacher' else e for e in extra]
                     jobs[(name, seed)] = pool.submit(_run, name, args, data_dir, a.student_iters, extra)
         runs: dict[str, list[dict]] = {}

@@ -65,6 +65,11 @@ class SceneReader:
             else:
                 import cv2
 
+                from rotated_ld.datasets.split import image_file_problem
+
+                problem = image_file_problem(path)  # OpenCV would decode a truncated JPEG grey
+                if problem:
+                    raise OSError(f'cannot read image {path}: {problem}')
                 arr = cv2.imread(path, cv2.IMREAD_COLOR)
                 if arr is None:
                     raise OSError(f'cannot read image {path} (not an image, or a format OpenCV cannot decode)')

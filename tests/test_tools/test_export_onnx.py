@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 import torch
 
+pytest.importorskip('onnxruntime', reason='the deploy extra: pip install -e .[deploy]')
+pytest.importorskip('onnx', reason='the deploy extra: pip install -e .[deploy]')
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'tools' / 'deployment'))
 

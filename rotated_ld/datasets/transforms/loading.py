@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from ...registry import TRANSFORMS
+from ..split.img_split import image_file_problem
 from .boxes import BOX_DIMS, DEFAULT_ANGLE_VERSION, convert_boxes, empty_boxes
 
 
@@ -39,10 +40,14 @@ class LoadImageFromFile:
                 img = cv2.imread(path, flag)
         except Exception:  # noqa: BLE001
             img = None
-        if img is None:
+        # OpenCV decodes a truncated JPEG as a grey-bottomed image without an error: refuse it too
+        problem = None if img is None or self.backend_args else image_file_problem(path)
+        if img is None or problem:
             if self.ignore_empty:
                 return None
-            raise FileNotFoundError(f'cannot read image {path!r}')
+            if img is None:
+                raise FileNotFoundError(f'cannot read image {path!r}')
+            raise ValueError(f'image {path!r}: {problem}; re-export or remove it')
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
