@@ -8,41 +8,29 @@ Examples:
     python tools/dataset_converters/yolo_obb2dota.py labels/ labelTxt/ --img-size 1024 1024 --names plane,ship
     python tools/dataset_converters/yolo_obb2dota.py labels/ labelTxt/ --img-dir images/ --names classes.txt
 """
-import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
-from rotated_ld.datasets.converters import convert_yolo_obb_to_dota, load_names  # noqa: E402
+from rotated_ld.datasets.converters import cli, convert_yolo_obb_to_dota, load_names  # noqa: E402
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0], epilog=__doc__.split('\n', 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('src', help='folder of YOLO-OBB *.txt (class x1 y1 ... x4 y4, normalised)')
-    p.add_argument('out', help='output folder for DOTA <stem>.txt files')
-    p.add_argument('--img-dir', help='images with the same stems (their size is read from the header)')
-    p.add_argument('--img-size', type=int, nargs=2, metavar=('W', 'H'), help='size of images not in --img-dir')
+    p = cli.converter_parser(__doc__, 'folder of YOLO-OBB *.txt (class x1 y1 ... x4 y4, normalised)',
+                             'output folder for DOTA <stem>.txt files', image_size=True)
     p.add_argument('--names', help="class names: data.yaml, a .txt (one per line) or 'a,b,c' "
                    '(default: the class index is the name)')
-    p.add_argument('--min-area', type=float, default=1e-3, help='skip boxes smaller than this (px²)')
+    cli.add_min_area(p, 'boxes')
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if not args.img_dir and not args.img_size:
-        print('error: give --img-dir (image sizes from headers) or --img-size W H', file=sys.stderr)
+    if not cli.has_image_size(args):
         return 2
-    try:
-        report = convert_yolo_obb_to_dota(args.src, args.out, load_names(args.names), args.img_dir,
-                                          args.img_size, args.min_area)
-    except (FileNotFoundError, ValueError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
-    print(report)
-    return 0
+    return cli.run_conversion(lambda: convert_yolo_obb_to_dota(args.src, args.out, load_names(args.names),
+                                                               args.img_dir, args.img_size, args.min_area))
 
 
 if __name__ == '__main__':
