@@ -8,18 +8,19 @@ counted in a :class:`ConversionReport`: objects in, objects out, objects skipped
 """
 from __future__ import annotations
 
+import glob
 import os
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 
 from ..dota_txt import format_dota_line
 
-__all__ = ['DOTAObject', 'ConversionReport', 'write_dota_txt', 'min_area_rect_poly', 'poly_area',
-           'read_image_size', 'find_image', 'IMG_EXTS', 'load_names']
+__all__ = ['DOTAObject', 'ConversionReport', 'write_dota_txt', 'convert_folder_to_dota', 'min_area_rect_poly',
+           'poly_area', 'read_image_size', 'find_image', 'IMG_EXTS', 'load_names']
 
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp')
 
@@ -97,6 +98,24 @@ def write_dota_txt(path: str, objects: Iterable[DOTAObject], report: ConversionR
         report.files_out += 1
         report.objects_out += len(objects)
         report.classes.update(o.name for o in objects)
+
+
+def convert_folder_to_dota(src_dir: str, out_dir: str, ext: str, report: ConversionReport,
+                           read: Callable[[str, ConversionReport], list]) -> ConversionReport:
+    """Write ``out_dir/<stem>.txt`` (DOTA labelTxt) for every ``src_dir/*<ext>`` (sorted), its objects
+    from ``read(path, report)``; ``report`` counts files and objects and is returned.
+
+    Raises:
+        FileNotFoundError: no ``*<ext>`` file in ``src_dir``.
+    """
+    files = sorted(glob.glob(osp.join(src_dir, '*' + ext)))
+    if not files:
+        raise FileNotFoundError(f'no *{ext} files in {src_dir!r}')
+    for path in files:
+        report.files_in += 1
+        objs = read(path, report)
+        write_dota_txt(osp.join(out_dir, osp.splitext(osp.basename(path))[0] + '.txt'), objs, report)
+    return report
 
 
 def poly_area(pts) -> float:

@@ -15,13 +15,11 @@ labelme writes one JSON per image: ``{"shapes": [{"label", "points": [[x, y], ..
 """
 from __future__ import annotations
 
-import glob
 import json
-import os.path as osp
 
 import numpy as np
 
-from .common import ConversionReport, DOTAObject, min_area_rect_poly, poly_area, write_dota_txt
+from .common import ConversionReport, DOTAObject, convert_folder_to_dota, min_area_rect_poly, poly_area
 
 __all__ = ['read_labelme_json', 'convert_labelme']
 
@@ -87,12 +85,5 @@ def read_labelme_json(path: str, report: ConversionReport, min_area: float = 1e-
 
 def convert_labelme(src_dir: str, out_dir: str, min_area: float = 1e-3) -> ConversionReport:
     """Convert every ``*.json`` of ``src_dir`` into ``out_dir/<stem>.txt`` (DOTA labelTxt)."""
-    report = ConversionReport('labelme json', 'DOTA')
-    files = sorted(glob.glob(osp.join(src_dir, '*.json')))
-    if not files:
-        raise FileNotFoundError(f'no *.json files in {src_dir!r}')
-    for path in files:
-        report.files_in += 1
-        objs = read_labelme_json(path, report, min_area)
-        write_dota_txt(osp.join(out_dir, osp.splitext(osp.basename(path))[0] + '.txt'), objs, report)
-    return report
+    return convert_folder_to_dota(src_dir, out_dir, '.json', ConversionReport('labelme json', 'DOTA'),
+                                  lambda path, report: read_labelme_json(path, report, min_area))

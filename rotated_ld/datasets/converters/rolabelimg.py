@@ -17,12 +17,10 @@ positive angle turns +x toward +y, clockwise on screen -- the same direction as 
 """
 from __future__ import annotations
 
-import glob
 import math
-import os.path as osp
 import xml.etree.ElementTree as ET
 
-from .common import ConversionReport, DOTAObject, poly_area, write_dota_txt
+from .common import ConversionReport, DOTAObject, convert_folder_to_dota, poly_area
 
 __all__ = ['robndbox_to_poly', 'read_rolabelimg_xml', 'convert_rolabelimg']
 
@@ -104,13 +102,5 @@ def read_rolabelimg_xml(path: str, report: ConversionReport, min_area: float = 1
 
 def convert_rolabelimg(src_dir: str, out_dir: str, min_area: float = 1e-3) -> ConversionReport:
     """Convert every ``*.xml`` of ``src_dir`` into ``out_dir/<stem>.txt`` (DOTA labelTxt)."""
-    report = ConversionReport('roLabelImg xml', 'DOTA')
-    files = sorted(glob.glob(osp.join(src_dir, '*.xml')))
-    if not files:
-        raise FileNotFoundError(f'no *.xml files in {src_dir!r}')
-    for path in files:
-        report.files_in += 1
-        objs = read_rolabelimg_xml(path, report, min_area)
-        stem = osp.splitext(osp.basename(path))[0]
-        write_dota_txt(osp.join(out_dir, stem + '.txt'), objs, report)
-    return report
+    return convert_folder_to_dota(src_dir, out_dir, '.xml', ConversionReport('roLabelImg xml', 'DOTA'),
+                                  lambda path, report: read_rolabelimg_xml(path, report, min_area))
