@@ -20,7 +20,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import os.path as osp
 import re
@@ -72,14 +71,6 @@ def process_checkpoint(checkpoint: dict, drop_keys: list[str] = (), keep_keys: l
     return out, report
 
 
-def sha256_of(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    return h.hexdigest()
-
-
 def publish(in_file: str, out_file: str, drop_keys: list[str] = (), keep_keys: list[str] = (),
             verbose: bool = True) -> str:
     """Write the published checkpoint; return its final path ``OUT-<sha8>.pth``."""
@@ -87,6 +78,7 @@ def publish(in_file: str, out_file: str, drop_keys: list[str] = (), keep_keys: l
 
     import rotated_ld  # noqa: F401  (safe checkpoint loader)
     from rotated_ld.utils import safe_torch_load
+    from rotated_ld.utils.weight_import import sha256_of
 
     if not osp.isfile(in_file):
         raise FileNotFoundError(f'checkpoint not found: {in_file}')
