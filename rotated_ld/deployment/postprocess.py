@@ -182,18 +182,6 @@ def _nms(boxes: Tensor, scores: Tensor, labels: Tensor, cfg: dict, rotated: bool
     return batched_nms(boxes.float(), scores.float(), labels, cfg['nms']['iou_threshold'])
 
 
-def _rescale_rboxes(b: Tensor, sx: float, sy: float) -> Tensor:
-    if abs(sx - sy) < 1e-12:
-        out = b.clone()
-        out[:, :4] = out[:, :4] / sx
-        return out
-    cx, cy, w, h, t = b.unbind(-1)
-    c, s = t.cos(), t.sin()
-    ix, iy = 1.0 / sx, 1.0 / sy
-    return torch.stack([cx * ix, cy * iy, w * torch.sqrt((c * ix) ** 2 + (s * iy) ** 2),
-                        h * torch.sqrt((s * ix) ** 2 + (c * iy) ** 2), torch.atan2(s * iy, c * ix)], -1)
-
-
 def _as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else torch.from_numpy(np.asarray(x))
 
@@ -233,7 +221,12 @@ def _gfl_image(cls, reg, ang, meta, img_shape, scale_factor, rotated: bool) -> d
     boxes, scores, labels = torch.cat(boxes_l), torch.cat(scores_l), torch.cat(labels_l)
     if scale_factor is not None:
         sx, sy = float(scale_factor[0]), float(scale_factor[1])
-        boxes = _rescale_rboxes(boxes, sx, sy) if rotated else boxes / boxes.new_tensor([sx, sy, sx, sy])
+        if rotated:
+            from rotated_ld.models.dense_heads.rotated_gfl_head import rescale_rboxes  # the head's own rescale
+
+            boxes = rescale_rboxes(boxes, sx, sy)
+        else:
+            boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
     if cfg.get('min_bbox_size', -1) >= 0:
         wh = boxes[:, 2:4] if rotated else boxes[:, 2:] - boxes[:, :2]
         ok = (wh > cfg['min_bbox_size']).all(1)
