@@ -19,8 +19,8 @@ import numpy as np
 
 from ..dota_txt import format_dota_line
 
-__all__ = ['DOTAObject', 'ConversionReport', 'write_dota_txt', 'convert_folder_to_dota', 'min_area_rect_poly',
-           'poly_area', 'read_image_size', 'find_image', 'IMG_EXTS', 'load_names']
+__all__ = ['DOTAObject', 'ConversionReport', 'dota_class_name', 'write_dota_txt', 'convert_folder_to_dota',
+           'min_area_rect_poly', 'poly_area', 'read_image_size', 'find_image', 'IMG_EXTS', 'load_names']
 
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp')
 
@@ -85,6 +85,18 @@ class ConversionReport:
         if self.classes:
             lines.append('  classes written: ' + ', '.join(f'{c} {n}' for c, n in sorted(self.classes.items())))
         return '\n'.join(lines)
+
+
+def dota_class_name(name: str, report: ConversionReport, where: str) -> str | None:
+    """``name`` as a DOTA class field: ``None`` (skipped as ``no class name``) when empty, inner
+    whitespace replaced by ``-`` (noted) as DOTA fields are whitespace separated."""
+    if not name:
+        report.skip('no class name', where)
+        return None
+    if any(ch.isspace() for ch in name):
+        report.note('class name with spaces -> "-"', where, name)
+        name = '-'.join(name.split())
+    return name
 
 
 def write_dota_txt(path: str, objects: Iterable[DOTAObject], report: ConversionReport | None = None) -> None:

@@ -19,7 +19,7 @@ import json
 
 import numpy as np
 
-from .common import ConversionReport, DOTAObject, convert_folder_to_dota, min_area_rect_poly, poly_area
+from .common import ConversionReport, DOTAObject, convert_folder_to_dota, dota_class_name, min_area_rect_poly, poly_area
 
 __all__ = ['read_labelme_json', 'convert_labelme']
 
@@ -40,13 +40,9 @@ def read_labelme_json(path: str, report: ConversionReport, min_area: float = 1e-
     for i, sh in enumerate(shapes, 1):
         report.objects_in += 1
         where = f'{path}: shape {i}'
-        name = str(sh.get('label') or '').strip()
-        if not name:
-            report.skip('no class name', where)
+        name = dota_class_name(str(sh.get('label') or '').strip(), report, where)
+        if name is None:
             continue
-        if any(ch.isspace() for ch in name):
-            report.note('class name with spaces -> "-"', where, name)
-            name = '-'.join(name.split())
         typ = sh.get('shape_type') or 'polygon'
         try:
             pts = np.asarray(sh.get('points') or [], np.float64).reshape(-1, 2)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from .common import ConversionReport, DOTAObject, convert_folder_to_dota, poly_area
+from .common import ConversionReport, DOTAObject, convert_folder_to_dota, dota_class_name, poly_area
 
 __all__ = ['robndbox_to_poly', 'read_rolabelimg_xml', 'convert_rolabelimg']
 
@@ -56,13 +56,9 @@ def read_rolabelimg_xml(path: str, report: ConversionReport, min_area: float = 1
         report.objects_in += 1
         where = f'{path}: object {i}'
         name_el = obj.find('name')
-        name = (name_el.text or '').strip() if name_el is not None else ''
-        if not name:
-            report.skip('no class name', where)
+        name = dota_class_name((name_el.text or '').strip() if name_el is not None else '', report, where)
+        if name is None:
             continue
-        if any(ch.isspace() for ch in name):
-            report.note('class name with spaces -> "-"', where, name)
-            name = '-'.join(name.split())
         diff_el = obj.find('difficult')
         try:
             difficulty = int(float(diff_el.text)) if diff_el is not None and diff_el.text else 0
