@@ -108,17 +108,11 @@ def build_head(cfg):
 
 
 def head_family(head) -> str:
-    from rotated_ld.models.dense_heads.gfl_head import GFLHead
-    from rotated_ld.models.dense_heads.rotated_gfl_head import RotatedGFLHead
-    from rotated_ld.models.dense_heads.rotated_retina_head import RotatedRetinaHead
+    """``'gfl'`` | ``'rotated_gfl'`` | ``'retina'``: the export's head classification (one place decides)."""
+    from rotated_ld.deployment.export import head_kind
 
-    if isinstance(head, RotatedRetinaHead):
-        return 'retina'
-    if isinstance(head, RotatedGFLHead):
-        return 'rotated_gfl'
-    if isinstance(head, GFLHead):
-        return 'gfl'
-    raise TypeError(f'{type(head).__name__}: expected a GFL / rotated GFL / rotated RetinaNet (LD) head')
+    kind = head_kind(head)  # ValueError naming the supported heads otherwise
+    return 'retina' if kind == 'rotated_retina' else kind
 
 
 def config_classes(cfg) -> Optional[tuple]:
