@@ -40,7 +40,7 @@ from rotated_ld.structures.bbox.rbox import check_angle_version, regularize_rbox
 
 from ..task_modules.coders.angle_coder import internal_angle_version
 from ..utils import empty_instances, filter_scores_and_topk, flatten_levels, multiclass_nms, reduce_mean
-from ..utils.nms import register_nms
+from ..utils.nms import nms_rotated_by_class  # noqa: F401  (re-exported: 'nms_rotated' lives in utils.nms)
 from .gfl_head import GFLHead, Targets
 
 _RIOU = {'type': 'RotatedIoULoss', 'loss_weight': 2.0}
@@ -50,21 +50,6 @@ _DAPC = {'type': 'DistanceAnglePointCoder'}
 _RATSS = {'type': 'RotatedATSSAssigner', 'topk': 9}
 _RTEST = {'nms_pre': 2000, 'min_bbox_size': 0, 'score_thr': 0.05,
           'nms': {'type': 'nms_rotated', 'iou_threshold': 0.1}, 'max_per_img': 2000}
-
-
-@register_nms('nms_rotated')
-def nms_rotated_by_class(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float = 0.1,
-                         class_agnostic: bool = False) -> tuple[Tensor, Tensor, Tensor]:
-    """Class-wise rotated NMS in the heads' NMS contract (``rotated_ld.models.utils.nms``).
-
-    rboxes (N, 5), scores (N,), class ids (N,) → ``(boxes (K, 5), scores (K,), keep (K,))`` by score.
-    """
-    from rotated_ld.ops import batched_nms_rotated
-
-    if class_agnostic:
-        idxs = torch.zeros_like(idxs)
-    keep = batched_nms_rotated(boxes.float(), scores.float(), idxs, iou_threshold)
-    return boxes[keep], scores[keep], keep
 
 
 def rescale_rboxes(rboxes: Tensor, scale_x: float, scale_y: float) -> Tensor:

@@ -333,14 +333,12 @@ class RotatedRetinaHead(BaseDenseHead):
             list[InstanceData]: ``bboxes`` (K, 5) in ``angle_version``, ``scores`` (K,),
             ``labels`` (K,); K ≤ ``max_per_img``.
         """
-        from rotated_ld.ops import multiclass_nms_rotated
         from rotated_ld.structures.bbox import regularize_rboxes
 
         cfg = self.test_cfg
         cls, reg = self.flatten(cls_scores, bbox_preds)
         priors, nlp = self.priors([c.shape[-2:] for c in cls_scores], cls.device)
-        nms_cfg = dict(cfg.get('nms') or {})
-        iou_thr = nms_cfg.get('iou_threshold', nms_cfg.get('iou_thr', 0.1))
+        nms_cfg = {'type': 'nms_rotated', 'iou_threshold': 0.1, **(cfg.get('nms') or {})}
         results = []
         for i, meta in enumerate(batch_img_metas):
             boxes_l, scores_l = [], []
@@ -368,13 +366,11 @@ class RotatedRetinaHead(BaseDenseHead):
             if boxes.numel() == 0:
                 results.append(empty_instances(5, cls.device))
                 continue
-            if nms_cfg.get('type', 'nms_rotated') == 'nms_rotated':
-                det, det_scores, det_labels, _ = multiclass_nms_rotated(
-                    boxes, scores, cfg.get('score_thr', 0.05), iou_thr, cfg.get('max_per_img', 2000))
-            else:  # a pluggable NMS (e.g. 'rotated_voting_nms') on the (box, class) pairs over score_thr
-                rows, labels = (scores > cfg.get('score_thr', 0.05)).nonzero(as_tuple=True)
-                det, det_scores, det_labels, _ = multiclass_nms(
-                    boxes[rows], scores[rows, labels], labels, nms_cfg, cfg.get('max_per_img', 2000))
+            # every (box, class) pair over score_thr, then the configured NMS (models/utils/nms.py:
+            # 'nms_rotated' by default, as mmrotate's multiclass_nms_rotated; or e.g. 'rotated_voting_nms')
+            rows, labels = (scores > cfg.get('score_thr', 0.05)).nonzero(as_tuple=True)
+            det, det_scores, det_labels, _ = multiclass_nms(
+                boxes[rows], scores[rows, labels], labels, nms_cfg, cfg.get('max_per_img', 2000))
             res = InstanceData()
             res.bboxes, res.scores, res.labels = det, det_scores, det_labels
             results.append(res)

@@ -11,9 +11,9 @@ A function registered with :func:`register_nms` has the signature
 ``fn(boxes (N, 4) xyxy, scores (N,), idxs (N,) long, **kwargs) -> (boxes (K, 4), scores (K,), keep (K,))``
 sorted by score descending (boxes may be refined, e.g. by voting).
 
-Rotated heads (:class:`RotatedGFLHead` and its LD student) use ``'nms_rotated'`` (greedy, registered
-by ``rotated_gfl_head``) or ``'rotated_voting_nms'`` (registered here: greedy rotated NMS + rotated
-score voting, ``rotated_ld/ops/rotated_voting_nms.py``), e.g.
+Rotated heads (:class:`RotatedGFLHead`, :class:`RotatedRetinaHead` and their LD students) use
+``'nms_rotated'`` (greedy, class-wise, the default) or ``'rotated_voting_nms'`` (greedy rotated NMS +
+rotated score voting, ``rotated_ld/ops/rotated_voting_nms.py``), both registered here, e.g.
 ``nms=dict(type='rotated_voting_nms', iou_threshold=0.1, voting_thr=0.01, sigma=0.025)``.
 """
 from __future__ import annotations
@@ -46,6 +46,21 @@ def torchvision_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: 
     return boxes[keep], scores[keep], keep
 
 
+@register_nms('nms_rotated')
+def nms_rotated_by_class(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float = 0.1,
+                         class_agnostic: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """Class-wise rotated NMS in the heads' NMS contract (``rotated_ld.models.utils.nms``).
+
+    rboxes (N, 5), scores (N,), class ids (N,) → ``(boxes (K, 5), scores (K,), keep (K,))`` by score.
+    """
+    from rotated_ld.ops import batched_nms_rotated
+
+    if class_agnostic:
+        idxs = torch.zeros_like(idxs)
+    keep = batched_nms_rotated(boxes.float(), scores.float(), idxs, iou_threshold)
+    return boxes[keep], scores[keep], keep
+
+
 @register_nms('rotated_voting_nms')
 def rotated_voting_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float = 0.1,
                        **kwargs) -> tuple[Tensor, Tensor, Tensor]:
@@ -67,6 +82,8 @@ def get_nms(nms_cfg: dict) -> Callable:
     """Resolve ``nms_cfg`` to ``fn(boxes, scores, idxs) -> (boxes, scores, keep)``."""
     cfg = dict(nms_cfg)
     name = cfg.pop('type', 'nms')
+    if 'iou_thr' in cfg:  # the mmdet 2.x / mmrotate 0.x spelling
+        cfg['iou_threshold'] = cfg.pop('iou_thr')
     if name in _NMS:
         fn = _NMS[name]
         return lambda boxes, scores, idxs: fn(boxes, scores, idxs, **cfg)
