@@ -22,6 +22,8 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose
 
+from rotated_ld.utils.checkpoint import diff_state_dict
+
 __all__ = ['init_detector', 'inference_detector', 'build_test_pipeline', 'CheckpointMismatchError',
            'is_distill_key', 'student_model_cfg', 'ImageInput']
 
@@ -88,10 +90,10 @@ def check_state_dict(model: nn.Module, state_dict: dict, ckpt_path: str, config_
     own = model.state_dict()
     ignore = ('num_batches_tracked',)
     # distillation-only weights of the student (dropped by publish_model) are not needed here
-    missing = [k for k in own if k not in state_dict and not k.endswith(ignore) and not is_distill_key(k)]
-    unexpected = [k for k in state_dict if k not in own and not k.endswith(ignore)]
-    shapes = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}'
-              for k in own if k in state_dict and state_dict[k].shape != own[k].shape]
+    diff = diff_state_dict(own, state_dict, skip_missing=lambda k: k.endswith(ignore) or is_distill_key(k),
+                           skip_unexpected=lambda k: k.endswith(ignore))
+    missing, unexpected = diff.missing, diff.unexpected
+    shapes = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}' for k in diff.shapes]
     if not (missing or unexpected or shapes):
         return
     parts = []
@@ -101,8 +103,7 @@ def check_state_dict(model: nn.Module, state_dict: dict, ckpt_path: str, config_
         parts.append(f'{len(missing)} weights missing from the checkpoint, first: {", ".join(missing[:2])}')
     if unexpected:
         parts.append(f'{len(unexpected)} unexpected checkpoint weights, first: {", ".join(unexpected[:2])}')
-    overlap = len(set(own) & set(state_dict))
-    hint = ' (no weight names in common: a checkpoint of another architecture?)' if not overlap else ''
+    hint = ' (no weight names in common: a checkpoint of another architecture?)' if not diff.common else ''
     raise CheckpointMismatchError(f'checkpoint {ckpt_path} does not fit the model of {config_name}{hint}: '
                                   + ' | '.join(parts))
 

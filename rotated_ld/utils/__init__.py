@@ -1,3 +1,3 @@
-from .checkpoint import UnsafeCheckpointError, safe_globals, safe_torch_load
+from .checkpoint import StateDictDiff, UnsafeCheckpointError, diff_state_dict, safe_globals, safe_torch_load
 
-__all__ = ['UnsafeCheckpointError', 'safe_globals', 'safe_torch_load']
+__all__ = ['StateDictDiff', 'UnsafeCheckpointError', 'diff_state_dict', 'safe_globals', 'safe_torch_load']

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os.path as osp
 import pickle
-from typing import Any
+from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 import torch
@@ -70,3 +70,27 @@ def safe_torch_load(filename: str, map_location: Any = 'cpu') -> Any:
 def load_from_local(filename: str, map_location: Any) -> Any:
     """MMEngine's local-path scheme, replaced by :func:`safe_torch_load`."""
     return safe_torch_load(filename, map_location)
+
+
+class StateDictDiff(NamedTuple):
+    """How a checkpoint's state dict differs from a model's (keys in the model's / file's order)."""
+
+    missing: list[str]  # in the model, not in the checkpoint
+    unexpected: list[str]  # in the checkpoint, not in the model
+    shapes: list[str]  # in both, with another shape
+    common: int  # how many names the two share
+
+
+def diff_state_dict(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor],
+                    skip_missing: Callable[[str], bool] = lambda k: False,
+                    skip_unexpected: Callable[[str], bool] = lambda k: False) -> StateDictDiff:
+    """Compare ``state`` (a checkpoint) with ``own`` (``model.state_dict()``) key by key.
+
+    ``skip_missing`` / ``skip_unexpected`` name keys that do not count as missing / unexpected
+    (e.g. ``num_batches_tracked``, distillation-only weights); callers format the message.
+    """
+    return StateDictDiff(
+        missing=[k for k in own if k not in state and not skip_missing(k)],
+        unexpected=[k for k in state if k not in own and not skip_unexpected(k)],
+        shapes=[k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)],
+        common=len(set(own) & set(state)))

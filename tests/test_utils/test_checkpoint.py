@@ -42,3 +42,21 @@ def test_arbitrary_pickle_refused_with_clear_message(tmp_path):
 def test_missing_file_names_path(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         safe_torch_load(str(tmp_path / 'nope.pth'))
+
+
+def test_diff_state_dict_hand_case():
+    """Missing / unexpected / shape lists in the model's and the file's order; skips honoured."""
+    from rotated_ld.utils import diff_state_dict
+
+    own = {'a.w': torch.zeros(2), 'a.num_batches_tracked': torch.zeros(()), 'b.w': torch.zeros(3),
+           'c.w': torch.zeros(1)}
+    state = {'b.w': torch.zeros(4), 'x': torch.zeros(1), 'c.w': torch.zeros(1),
+             'y.num_batches_tracked': torch.zeros(())}
+    diff = diff_state_dict(own, state)
+    assert diff.missing == ['a.w', 'a.num_batches_tracked']
+    assert diff.unexpected == ['x', 'y.num_batches_tracked']
+    assert diff.shapes == ['b.w'] and diff.common == 2
+    skip = diff_state_dict(own, state, skip_missing=lambda k: k.endswith('num_batches_tracked'),
+                           skip_unexpected=lambda k: k.endswith('num_batches_tracked'))
+    assert skip.missing == ['a.w'] and skip.unexpected == ['x']
+    assert diff_state_dict({}, state).common == 0

@@ -129,7 +129,7 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) 
         CheckpointConventionError: the checkpoint ``meta`` names another angle version, box type or
             number of classes than the teacher config (``strict``; else a warning).
     """
-    from rotated_ld.utils import safe_torch_load
+    from rotated_ld.utils import diff_state_dict, safe_torch_load
 
     if '://' in str(path):
         raise ValueError(f'teacher_ckpt {path!r}: only local files are allowed (download it first)')
@@ -137,16 +137,12 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) 
     ckpt = safe_torch_load(path, 'cpu')
     state = _state_dict_of(ckpt, path)
     own = teacher.state_dict()
-    common, ckpt_keys = set(own) & set(state), list(state)
-    # constant buffers (the Integral support) may be absent from old checkpoints: take ours
-    for k, v in own.items():
-        if k not in state and k.endswith(CONSTANT_BUFFERS):
-            state[k] = v
-    missing = [k for k in own if k not in state and not k.endswith(_IGNORED_MISSING)]
-    unexpected = [k for k in state if k not in own]
-    shapes = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    ckpt_keys = list(state)
+    # constant buffers (the Integral support) may be absent from old checkpoints: ours are taken below
+    diff = diff_state_dict(own, state, skip_missing=lambda k: k.endswith(_IGNORED_MISSING + CONSTANT_BUFFERS))
+    missing, unexpected, shapes = diff.missing, diff.unexpected, diff.shapes
     name = type(teacher).__name__
-    if not common:
+    if not diff.common:
         raise TeacherCheckpointError(
             f'teacher_ckpt {path}: none of its {len(ckpt_keys)} weights has a name of the teacher built from '
             f'teacher_config ({name}); first checkpoint keys: {summarize_keys(ckpt_keys[:6])}. Is it a '
@@ -171,6 +167,9 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) 
         warnings.warn(msg + ' (model.teacher_strict=False: loading the weights that fit)', stacklevel=3)
         for k in shapes:
             state.pop(k)
+    for k, v in own.items():
+        if k not in state and k.endswith(CONSTANT_BUFFERS):
+            state[k] = v
     teacher.load_state_dict(state, strict=False)
     meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
     meta = dict(meta) if isinstance(meta, dict) else {}
