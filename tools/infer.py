@@ -31,7 +31,9 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))  # run from a checkout
 
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp', '.npy')
+from rotated_ld.datasets.file_types import IMG_EXTS as _IMAGE_FILE_EXTS  # noqa: E402
+
+IMG_EXTS = _IMAGE_FILE_EXTS + ('.npy',)  # .npy: an (H, W, 3) array, read lazily
 
 
 class InputError(Exception):

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from .file_types import IMG_EXTS
+
 __all__ = ['format_patch_name', 'parse_patch_name', 'is_patch_name', 'patch_to_image_coords']
 
 # image id may itself contain '__' (rare), so anchor the three numeric tokens at the end
@@ -64,7 +66,7 @@ def parse_patch_name(name: str) -> tuple[str, int, int, float]:
         ValueError: the name does not follow ``{image}__{size-or-rate}__{x}___{y}``.
     """
     stem = name.rsplit('/', 1)[-1]
-    for ext in ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.txt'):
+    for ext in IMG_EXTS + ('.txt',):
         if stem.lower().endswith(ext):
             stem = stem[:-len(ext)]
             break

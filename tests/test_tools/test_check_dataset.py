@@ -25,7 +25,7 @@ def _dataset(root: Path, planted=True) -> Path:
     (root / 'images').mkdir(parents=True)
     (root / 'labelTxt').mkdir()
     cv2.imwrite(str(root / 'images' / 'a.png'), np.zeros((100, 200, 3), np.uint8))   # W 200, H 100
-    cv2.imwrite(str(root / 'images' / 'b.png'), np.zeros((300, 300, 3), np.uint8))
+    cv2.imwrite(str(root / 'images' / 'b.webp'), np.zeros((300, 300, 3), np.uint8))  # size read from webp
     a = ['imagesource:GoogleEarth', 'gsd:0.5',
          _rect(50, 50, 40, 20, 30) + ' plane 0']                          # line 3: good, 30 deg
     if planted:
@@ -40,7 +40,7 @@ def _dataset(root: Path, planted=True) -> Path:
     (root / 'labelTxt' / 'b.txt').write_text(''.join(_rect(150, 150, 60, 30, d) + ' ship 0\n' for d in (-45, 10, 80)))
     if planted:
         (root / 'labelTxt' / 'c.txt').write_text('')                       # no image, empty
-        cv2.imwrite(str(root / 'images' / 'd.png'), np.zeros((10, 10, 3), np.uint8))  # no label file
+        cv2.imwrite(str(root / 'images' / 'd.webp'), np.zeros((10, 10, 3), np.uint8))  # no label file
     return root
 
 

@@ -36,6 +36,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # 
 
 from rotated_ld.datasets.converters.common import find_image, read_image_size  # noqa: E402
 from rotated_ld.datasets.dota_txt import DOTAFormatError, parse_dota_txt  # noqa: E402
+from rotated_ld.datasets.file_types import IMG_EXTS  # noqa: E402
 
 ERROR_KINDS = ('field_count', 'non_numeric', 'unknown_class', 'zero_area', 'self_intersecting')
 WARNING_KINDS = ('outside_image', 'fully_outside', 'missing_image', 'unlabelled_image', 'unreadable_image')
@@ -187,7 +188,7 @@ def check_source(src: Source, min_area: float = 1.0, tol: float = 1.0, img_suffi
         stems = {osp.splitext(osp.basename(f))[0] for f in files}
         for f in sorted(os.listdir(src.img_dir)):
             s, ext = osp.splitext(f)
-            if ext.lower() in ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp') and s not in stems:
+            if ext.lower() in IMG_EXTS and s not in stems:
                 res.add('unlabelled_image', osp.join(src.img_dir, f), 'no label file')
     if not polys:
         return res

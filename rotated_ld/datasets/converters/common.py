@@ -18,11 +18,11 @@ from typing import Callable, Iterable, NamedTuple
 import numpy as np
 
 from ..dota_txt import format_dota_line
+from ..file_types import IMG_EXTS
 
 __all__ = ['DOTAObject', 'ConversionReport', 'dota_class_name', 'write_dota_txt', 'convert_folder_to_dota',
            'min_area_rect_poly', 'poly_area', 'read_image_size', 'find_image', 'IMG_EXTS', 'load_names']
 
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp')
 
 
 class DOTAObject(NamedTuple):

@@ -38,8 +38,8 @@ import shapely
 
 from ..dota_patch_name import format_patch_name
 from ..dota_txt import format_dota_line, parse_dota_txt
+from ..file_types import IMG_EXTS
 
-IMG_EXTS = ('.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp')
 _DONE = '.split_done'
 
 
