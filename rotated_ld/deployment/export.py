@@ -23,6 +23,12 @@ then anchors — exactly the order of the head's ``flatten``):
 The decoding parameters (strides, feature-map sizes, reg_max, coders, anchors, angle version,
 test_cfg, class names) are written as JSON into the ONNX ``metadata_props`` (key
 :data:`META_KEY`) and next to the file (``<out>.json``); see ``docs/deployment.md``.
+
+Static (default) or dynamic shape: ``dynamic=True`` makes batch, height and width free (outputs:
+batch and ``N``). Heights and widths must stay multiples of the largest backbone stride (32); the
+feature-map sizes then follow ``ceil(size / stride)``, which the export checks on two shapes and
+records in the meta (``dynamic``), and :func:`~rotated_ld.deployment.postprocess.postprocess`
+recomputes them from its ``input_shape``.
 """
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ from typing import Optional, Sequence
 
 import torch
 from torch import Tensor, nn
+
+from .postprocess import featmap_sizes_for
 
 META_KEY = 'rotated_ld.deploy'
 SUPPORTED_HEADS = ('GFLHead', 'LDHead', 'RotatedGFLHead', 'RotatedLDHead', 'RotatedRetinaHead',
@@ -105,6 +113,20 @@ def _featmap_sizes(wrapper: DenseExportWrapper, shape: Sequence[int]) -> list[li
     return [list(f.shape[-2:]) for f in feats]
 
 
+def check_dynamic_rule(wrapper: DenseExportWrapper, shape: Sequence[int], strides: Sequence[int]) -> None:
+    """Raise ``ValueError`` unless the model's feature maps follow :func:`featmap_sizes_for` at
+    ``shape`` and at a second, non-square shape (a dynamic export decodes with that rule)."""
+    for s in (tuple(shape), (int(shape[0]) + 32, int(shape[1]) + 64)):
+        got, rule = _featmap_sizes(wrapper, s), featmap_sizes_for(s, strides)
+        if got != rule:
+            raise ValueError(f'dynamic export: at input {s} the feature maps are {got}, not ceil(size / stride) = '
+                             f'{rule} for strides {list(strides)}; export with a static shape instead')
+
+
+def _strides(head: nn.Module) -> list[int]:
+    return [int(s[0]) if isinstance(s, (tuple, list)) else int(s) for s in head.strides]
+
+
 def _plain(v):
     if isinstance(v, dict):
         return {str(k): _plain(x) for k, x in v.items()}
@@ -122,7 +144,7 @@ def deploy_meta(model: nn.Module, shape: Sequence[int], classes: Optional[Sequen
     wrapper = DenseExportWrapper(model)
     head, kind = model.bbox_head, wrapper.kind
     sizes = _featmap_sizes(wrapper, shape)
-    strides = [int(s[0]) if isinstance(s, (tuple, list)) else int(s) for s in head.strides]
+    strides = _strides(head)
     test_cfg = dict(head.test_cfg or {})
     nms = dict(test_cfg.get('nms') or {})
     meta = dict(
@@ -170,10 +192,11 @@ def _legacy_exporter_available() -> bool:
 
 def export_onnx(model: nn.Module, out: str, shape: Sequence[int] = (384, 384), opset: int = 17,
                 classes: Optional[Sequence[str]] = None, dynamo: Optional[bool] = None,
-                batch: int = 1) -> dict:
+                batch: int = 1, dynamic: bool = False) -> dict:
     """Export ``model`` (a built detector, eval mode) to ``out``; return the deploy meta (with
     ``export_seconds`` and ``exporter``). ``dynamo=None``: the TorchScript exporter
-    (``dynamo=False``, seconds) where this torch still has it, else the dynamo exporter."""
+    (``dynamo=False``, seconds) where this torch still has it, else the dynamo exporter.
+    ``dynamic``: free batch / height / width (TorchScript exporter; see the module docstring)."""
     import onnx
 
     model = model.eval()
@@ -181,6 +204,11 @@ def export_onnx(model: nn.Module, out: str, shape: Sequence[int] = (384, 384), o
     x = torch.rand(batch, 3, int(shape[0]), int(shape[1])) * 255
     names = output_names(wrapper.kind)
     use_dynamo = (not _legacy_exporter_available()) if dynamo is None else bool(dynamo)
+    if dynamic:
+        if use_dynamo:
+            raise ValueError('dynamic export uses the TorchScript exporter (dynamo=False); this torch has only '
+                             'the dynamo exporter: export with a static shape')
+        check_dynamic_rule(wrapper, shape, _strides(model.bbox_head))
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # the TorchScript exporter's deprecation / tracer notes
@@ -188,7 +216,12 @@ def export_onnx(model: nn.Module, out: str, shape: Sequence[int] = (384, 384), o
         if use_dynamo:
             torch.onnx.export(wrapper, (x,), out, dynamo=True, external_data=False, **kwargs)
         else:
-            torch.onnx.export(wrapper, (x,), out, dynamo=False, do_constant_folding=True, **kwargs)
+            axes = None
+            if dynamic:
+                axes = {'image': {0: 'batch', 2: 'height', 3: 'width'}, **{n: {0: 'batch', 1: 'num_priors'}
+                                                                         for n in names}}
+            torch.onnx.export(wrapper, (x,), out, dynamo=False, do_constant_folding=True, dynamic_axes=axes,
+                              **kwargs)
     seconds = time.perf_counter() - t0
     meta = deploy_meta(model, shape, classes)
     with torch.no_grad():
@@ -196,6 +229,7 @@ def export_onnx(model: nn.Module, out: str, shape: Sequence[int] = (384, 384), o
     meta['outputs'] = {n: [batch] + list(o.shape[1:]) for n, o in zip(names, outs)}
     meta['input']['shape'][0] = batch
     meta['exporter'] = 'dynamo' if use_dynamo else 'torchscript'
+    meta['dynamic'] = bool(dynamic)  # True: batch, H, W free; featmap sizes = ceil(input / stride)
     meta['opset'] = opset
     proto = onnx.load(out)
     kv = proto.metadata_props.add()
@@ -231,5 +265,5 @@ def verify_onnx(model: nn.Module, path: str, image: Optional[Tensor] = None, sha
     return {n: float((torch.from_numpy(got[n]) - r).abs().max()) for n, r in zip(output_names(wrapper.kind), ref)}
 
 
-__all__ = ['DenseExportWrapper', 'META_KEY', 'deploy_meta', 'export_onnx', 'head_kind', 'output_names',
-           'run_onnxruntime', 'verify_onnx']
+__all__ = ['DenseExportWrapper', 'META_KEY', 'check_dynamic_rule', 'deploy_meta', 'export_onnx', 'head_kind',
+           'output_names', 'run_onnxruntime', 'verify_onnx']

@@ -58,6 +58,12 @@ def load_deploy_meta(path: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ priors
+def featmap_sizes_for(shape: Sequence[int], strides: Sequence[int]) -> list[list[int]]:
+    """Feature-map ``[h, w]`` per level for a padded input ``(H, W)``: ``ceil(size / stride)`` (every
+    stride-2 conv / pool of ResNet + FPN rounds up, and nested round-ups compose)."""
+    return [[math.ceil(int(shape[0]) / s), math.ceil(int(shape[1]) / s)] for s in strides]
+
+
 def grid_points(featmap_sizes: Sequence[Sequence[int]], strides: Sequence[int], offset: float = 0.0) -> Tensor:
     """``(A, 4)`` priors ``(x, y, stride, stride)``, level-major, row-major inside a level."""
     out = []
@@ -277,14 +283,18 @@ def _retina_image(cls, reg, meta, scale_factor) -> dict:
 
 def postprocess(outputs: Union[dict, Sequence], meta: Union[dict, str],
                 img_shapes: Optional[Sequence[Sequence[int]]] = None,
-                scale_factors: Optional[Sequence[Sequence[float]]] = None) -> list[dict]:
+                scale_factors: Optional[Sequence[Sequence[float]]] = None,
+                input_shape: Optional[Sequence[int]] = None) -> list[dict]:
     """Detections from the exported dense outputs.
 
     Args:
         outputs: ``{name: array}`` (onnxruntime results by name) or the outputs in graph order.
         meta: deploy meta dict, or a path (``.onnx`` / ``.json``).
         img_shapes: per image ``(h, w)`` of the network input before padding (GFL clips boxes to it);
-            default: the export shape.
+            default: the network input shape.
+        input_shape: ``(H, W)`` of the (padded) batch fed to the graph. A dynamic export decodes
+            any shape (feature maps ``ceil(size / stride)``); a static one only its export shape.
+            Default: the export shape.
         scale_factors: per image ``(w_scale, h_scale)`` of the resize applied before the network;
             boxes are divided by it (original-image coordinates). Default: none.
 
@@ -298,6 +308,13 @@ def postprocess(outputs: Union[dict, Sequence], meta: Union[dict, str],
         outputs = dict(zip(names, outputs))
     t = {n: _as_tensor(outputs[n]) for n in names}
     B, N = t['cls_logits'].shape[:2]
+    export_shape = list(meta['input']['shape'][2:])
+    if input_shape is not None and [int(s) for s in input_shape] != export_shape:
+        if not meta.get('dynamic'):
+            raise ValueError(f'input_shape {list(input_shape)}: this export has the static shape {export_shape}; '
+                             're-export with --dynamic (or at this shape)')
+        meta = dict(meta, featmap_sizes=featmap_sizes_for(input_shape, meta['strides']),
+                    input=dict(meta['input'], shape=[B, 3, int(input_shape[0]), int(input_shape[1])]))
     expected = sum(h * w for h, w in meta['featmap_sizes']) * int(meta.get('num_base_priors', 1))
     if N != expected:
         raise ValueError(f'outputs have {N} priors, the meta {expected} (featmap sizes {meta["featmap_sizes"]}): '
@@ -315,5 +332,5 @@ def postprocess(outputs: Union[dict, Sequence], meta: Union[dict, str],
     return res
 
 
-__all__ = ['load_deploy_meta', 'grid_points', 'retina_anchors', 'expectation', 'circular_angle', 'regularize',
-           'delta_decode', 'postprocess']
+__all__ = ['load_deploy_meta', 'featmap_sizes_for', 'grid_points', 'retina_anchors', 'expectation', 'circular_angle',
+           'regularize', 'delta_decode', 'postprocess']

@@ -30,6 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--out', required=True, help='output .onnx (the decoding meta goes to <out>.json too)')
     p.add_argument('--shape', type=int, nargs=2, default=[384, 384], metavar=('H', 'W'),
                    help='input height and width (multiples of the pad divisor, 32)')
+    p.add_argument('--dynamic', action='store_true', help='free batch, height and width (multiples of 32); '
+                   '--verify then also checks a second shape')
     p.add_argument('--opset', type=int, default=17, help='ONNX opset (default 17)')
     p.add_argument('--dynamo', action='store_true', help='use the dynamo exporter (default: TorchScript '
                                                            'exporter where torch still has it)')
@@ -61,23 +63,26 @@ def main(argv=None) -> int:
         model = init_detector(args.config, ckpt, device='cpu', cfg_options=_cfg_options(args.cfg_options))
         os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
         meta = export_onnx(model, args.out, args.shape, args.opset, classes=model.dataset_meta.get('classes'),
-                           dynamo=True if args.dynamo else None)
+                           dynamo=True if args.dynamo else None, dynamic=args.dynamic)
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         print(f'export_onnx: error: {e}', file=sys.stderr)
         return 1
     print(f'exported {meta["head"]} ({meta["kind"]}) with the {meta["exporter"]} exporter in '
           f'{meta["export_seconds"]:.1f} s: {args.out}')
-    print(f'  input  image {meta["input"]["shape"]} float32 raw pixels ({meta["input"]["channel_order"]})')
+    free = ' (dynamic: batch, H, W free; N follows)' if meta['dynamic'] else ''
+    print(f'  input  image {meta["input"]["shape"]} float32 raw pixels ({meta["input"]["channel_order"]}){free}')
     for name, shape in meta['outputs'].items():
         print(f'  output {name} {shape}')
     if args.verify:
-        diffs = verify_onnx(model, args.out, shape=args.shape)
-        worst = max(diffs.values())
-        print('  onnxruntime vs PyTorch max abs diff: ' + ', '.join(f'{k} {v:.2e}' for k, v in diffs.items())
-              + f' (max {worst:.2e})')
-        if worst > 1e-3:
-            print('export_onnx: error: ONNX outputs differ from PyTorch by more than 1e-3', file=sys.stderr)
-            return 2
+        shapes = [tuple(args.shape)] + ([(args.shape[0] + 32, args.shape[1] + 64)] if args.dynamic else [])
+        for shape in shapes:
+            diffs = verify_onnx(model, args.out, shape=shape)
+            worst = max(diffs.values())
+            print(f'  onnxruntime vs PyTorch at {shape[0]}x{shape[1]}, max abs diff: '
+                  + ', '.join(f'{k} {v:.2e}' for k, v in diffs.items()) + f' (max {worst:.2e})')
+            if worst > 1e-3:
+                print('export_onnx: error: ONNX outputs differ from PyTorch by more than 1e-3', file=sys.stderr)
+                return 2
     return 0
 
 
