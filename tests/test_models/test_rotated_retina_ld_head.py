@@ -73,7 +73,7 @@ def test_losses_match_slow_per_level_loop():
         t_cls, t_reg = head.flatten(*teacher)
         flat = head.flat_outputs(*head(feats))
     gts = [head._gt_rboxes(s.gt_instances) for s in samples]
-    ld = kd = 0.0
+    ld = kd = ld_da = 0.0
     W = torch.stack([rotated_ld_region(flat.priors, flat.num_level_priors, g) for g in gts])
     start = 0
     for n in flat.num_level_priors:  # the reference: per level, Σ w·loss / #region priors of the level
@@ -81,12 +81,17 @@ def test_losses_match_slow_per_level_loop():
         cnt = max(int((w > 0).sum()), 1)
         b, i = (w > 0).nonzero(as_tuple=True)
         a = start + i
-        ld += 10 * (w[b, i] * _kl(s_reg[b, a].reshape(-1, 5, 9), t_reg[b, a].reshape(-1, 5, 9), 5).sum(1)).sum() / cnt
+        kl5 = _kl(s_reg[b, a].reshape(-1, 5, 9), t_reg[b, a].reshape(-1, 5, 9), 5)  # (rows, 5 deltas)
+        ld += 10 * (w[b, i] * kl5.sum(1)).sum() / cnt
+        ld_da += 10 * (w[b, i] * kl5[:, 4]).sum() / cnt
         kd += 20 * (w[b, i] * _kl(s_cls[b, a], t_cls[b, a], 5)).sum() / cnt
         start += n
     assert torch.allclose(losses['loss_ld'], torch.as_tensor(ld), rtol=1e-4)
     assert torch.allclose(losses['loss_kd'], torch.as_tensor(kd), rtol=1e-4)
     assert losses['loss_ld'] > 0 and losses['loss_kd'] > 0
+    # the da share is logged (not a 'loss' key, so not optimised twice) and is part of loss_ld
+    assert torch.allclose(losses['ld_da'], torch.as_tensor(ld_da), rtol=1e-4)
+    assert 0 < losses['ld_da'] < losses['loss_ld'] and not losses['ld_da'].requires_grad
 
 
 def test_teacher_equal_student_gives_zero_and_grads():

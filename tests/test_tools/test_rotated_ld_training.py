@@ -20,7 +20,7 @@ FAMILIES = {
     'rotated-ld-retinanet-kld': (
         'configs/rotated_retinanet/rotated_retinanet_distribution_kld_r34-slim_fpn_synthetic_dota_oc.py',
         'configs/rotated_ld_retinanet/rotated_ld_r18-slim-rretinanet-r34-slim_fpn_synthetic_dota_oc.py',
-        ('loss_ld', 'loss_kd')),
+        ('loss_ld', 'loss_kd', 'ld_da')),
     'rotated-gfl-angle-ld': (
         'configs/demo/rotated-gfl_r18-slim_fpn_synthetic-dota_le90.py',
         'configs/demo/rotated-ld_r18-slim-rgfl-r18-slim-long_fpn_synthetic-dota_le90.py',

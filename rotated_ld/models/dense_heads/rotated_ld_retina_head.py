@@ -163,7 +163,8 @@ class RotatedLDRetinaHead(RotatedRetinaHead):
         return w / counts.clamp(min=1)[level][None]
 
     def _extra_losses(self, flat: FlatOutputs, targets: RetinaTargets, teacher_outs=None, **extra) -> dict:
-        """``loss_ld`` and ``loss_kd`` against the teacher head's outputs ``(cls_list, reg_list)``."""
+        """``loss_ld`` and ``loss_kd`` against the teacher head's outputs ``(cls_list, reg_list)``, plus
+        ``ld_da`` (logged, not optimised): the part of ``loss_ld`` that comes from the angle delta."""
         if teacher_outs is None:
             raise ValueError('RotatedLDRetinaHead.loss needs teacher_outs (train it inside KDSingleStageDetector)')
         t_cls, t_reg = self.flatten(*teacher_outs[:2])
@@ -181,8 +182,12 @@ class RotatedLDRetinaHead(RotatedRetinaHead):
             per_row = self.loss_ld(flat.reg[m].reshape(-1, R), t_reg[m].reshape(-1, R),
                                    reduction_override='none').reshape(-1, E)
             losses['loss_ld'] = (per_row.sum(1) * w_ld[m]).sum()
+            # the da distribution's share of loss_ld, logged only (no 'loss' in the key: not added to
+            # the total twice); loss_ld itself stays the published 5-distribution sum
+            losses['ld_da'] = (per_row[:, 4] * w_ld[m]).sum().detach()
         else:
             losses['loss_ld'] = flat.reg.sum().float() * 0
+            losses['ld_da'] = losses['loss_ld'].detach()
         m = w_kd > 0
         if bool(m.any()):
             per_row = self.loss_kd(flat.cls[m], t_cls[m], reduction_override='none')
