@@ -1,0 +1,45 @@
+"""Print the full config after ``_base_`` inheritance and ``--cfg-options`` (as mmdet's tool).
+
+Examples:
+    python tools/misc/print_config.py configs/rotated_ld/rotated_ld_r18-rgfl-r50_fpn_1x_dota_le90.py
+    python tools/misc/print_config.py CONFIG --cfg-options model.bbox_head.angle_coder.angle_bins=72 --save-path full.py
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    from mmengine.config import DictAction
+
+    p = argparse.ArgumentParser(description='Print the whole config',
+                                epilog='examples:' + __doc__.split('Examples:')[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('config', help='config file')
+    p.add_argument('--save-path', help='also write the resolved config here (.py, .json or .yaml)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                   help='override config entries (xxx=yyy, lists as a,b or [a,b])')
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from mmengine.config import Config
+
+    try:
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+    except (OSError, ValueError, KeyError, SyntaxError) as e:
+        print(f'print_config: error: {e}', file=sys.stderr)
+        return 1
+    print(cfg.pretty_text)
+    if args.save_path:
+        cfg.dump(args.save_path)
+        print(f'saved to {args.save_path}', file=sys.stderr)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
