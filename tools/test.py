@@ -81,7 +81,7 @@ def build_cfg(args: argparse.Namespace):
             raise ValueError(f'--out must be a .pkl file, got {args.out!r}')
         ev = cfg.test_evaluator
         ev = list(ev) if isinstance(ev, (list, tuple)) else [ev]
-        ev.append(dict(type='DumpResults', out_file_path=args.out))
+        ev.append(dict(type='DumpDetResults', out_file_path=args.out))  # numpy, no torch objects
         cfg.test_evaluator = ev
     return cfg
 

@@ -10,6 +10,7 @@ global. The allow-list applies only inside this loader: a bare ``torch.load`` st
 """
 from __future__ import annotations
 
+import codecs
 import os.path as osp
 import pickle
 from typing import Any, Callable, Mapping, NamedTuple
@@ -94,3 +95,46 @@ def diff_state_dict(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.T
         unexpected=[k for k in state if k not in own and not skip_unexpected(k)],
         shapes=[k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)],
         common=len(set(own) & set(state)))
+
+
+def _allowed_pickle_globals() -> dict:
+    """``{(module, name): object}`` for :func:`safe_pickle_load`: the numpy part of the allow-list."""
+    out = {}
+    for entry in _numpy_globals():
+        obj, name = entry if isinstance(entry, tuple) else (entry, f'{entry.__module__}.{entry.__qualname__}')
+        module, _, attr = name.rpartition('.')
+        out[(module, attr)] = obj
+    mu = getattr(np, '_core', np.core).multiarray
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):  # either numpy major writes one
+        out[(module, '_reconstruct')], out[(module, 'scalar')] = mu._reconstruct, mu.scalar
+    out[('numpy', 'ndarray')], out[('numpy', 'dtype')] = np.ndarray, np.dtype
+    # pickle protocol 2 (mmengine.dump's) writes bytes as _codecs.encode(str, 'latin1'): a pure function
+    out[('_codecs', 'encode')] = codecs.encode
+    return out
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        obj = _allowed_pickle_globals().get((module, name))
+        if obj is None:
+            raise pickle.UnpicklingError(f'global {module}.{name} is not on the allow-list')
+        return obj
+
+
+def safe_pickle_load(filename: str) -> Any:
+    """Load a plain pickle holding only builtins and numpy arrays / scalars (e.g. the results that
+    ``tools/test.py --out`` writes); any other pickled global is refused, so loading runs no code.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        UnsafeCheckpointError: a refused global (named in the message) or a broken pickle.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'file not found: {filename}')
+    try:
+        with open(filename, 'rb') as f:
+            return _AllowListUnpickler(f).load()
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError) as e:
+        raise UnsafeCheckpointError(f'refused to load {filename}: {e}. Only plain containers and numpy arrays '
+                                    'are read from pickles here (tools/test.py --out writes such files)') from e
