@@ -119,12 +119,11 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         import torch
-        from mmengine.config import DictAction
 
         from rotated_ld.apis import fuse_conv_bn, init_detector
+        from rotated_ld.utils.setup_env import parse_cfg_options
 
-        if args.cfg_options:
-            DictAction(option_strings=[], dest='cfg_options')(None, args, args.cfg_options)
+        args.cfg_options = parse_cfg_options(args.cfg_options)
         if args.device and args.device.startswith('cuda') and not torch.cuda.is_available():
             raise ValueError(f'--device {args.device}: CUDA is not available on this machine')
         model = init_detector(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)

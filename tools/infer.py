@@ -139,14 +139,13 @@ def run(args) -> int:
 
     import numpy as np
     import torch
-    from mmengine.config import DictAction
     from tqdm import tqdm
 
     from rotated_ld.apis import SceneReader, inference_detector, inference_detector_by_patches, init_detector
+    from rotated_ld.utils.setup_env import parse_cfg_options
     from rotated_ld.visualization import DetLocalVisualizer, save_rgb
 
-    if args.cfg_options:
-        DictAction(option_strings=[], dest='cfg_options')(None, args, args.cfg_options)
+    args.cfg_options = parse_cfg_options(args.cfg_options)
     if args.device and args.device.startswith('cuda') and not torch.cuda.is_available():
         raise InputError(f'--device {args.device}: CUDA is not available on this machine')
     model = init_detector(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)

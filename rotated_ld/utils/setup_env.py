@@ -9,6 +9,35 @@ from typing import Any
 from mmengine.config import Config, DictAction  # noqa: F401  (re-exported for the tools)
 
 
+def parse_cfg_options(items: list[str] | dict | None) -> dict:
+    """``--cfg-options`` given as ``['a.b=1', 'c=[1,2]']`` strings → dict, by MMEngine's ``DictAction``
+    rules (a dict passes through; ``None`` / empty → ``{}``). For tools that keep argparse free of
+    the mmengine import."""
+    if not items:
+        return {}
+    if isinstance(items, dict):
+        return dict(items)
+    import argparse
+
+    ns = argparse.Namespace()
+    DictAction(option_strings=[], dest='cfg_options')(None, ns, list(items))
+    return ns.cfg_options or {}
+
+
+def load_config(config: str, cfg_options: list[str] | dict | None = None) -> Config:
+    """``Config.fromfile(config)`` with ``--cfg-options`` (strings or a dict) merged; a missing file is
+    a ``FileNotFoundError`` that names it."""
+    import os.path as osp
+
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    options = parse_cfg_options(cfg_options)
+    if options:
+        cfg.merge_from_dict(options)
+    return cfg
+
+
 def load_tool_config(config: str, launcher: str, cfg_options: dict | None, work_dir: str | None) -> Config:
     """The config of tools/train.py and tools/test.py with the command line applied.
 
@@ -17,12 +46,8 @@ def load_tool_config(config: str, launcher: str, cfg_options: dict | None, work_
     """
     import os.path as osp
 
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file not found: {config}')
-    cfg = Config.fromfile(config)
+    cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
-    if cfg_options is not None:
-        cfg.merge_from_dict(cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

@@ -42,19 +42,14 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         import numpy as np
-        from mmengine.config import Config, DictAction
         from mmengine.registry import init_default_scope
         from tqdm import tqdm
 
         from rotated_ld.registry import DATASETS
+        from rotated_ld.utils.setup_env import load_config
         from rotated_ld.visualization import DetLocalVisualizer, save_rgb
 
-        if not osp.isfile(args.config):
-            raise FileNotFoundError(f'config file not found: {args.config}')
-        cfg = Config.fromfile(args.config)
-        if args.cfg_options:
-            DictAction(option_strings=[], dest='cfg_options')(None, args, args.cfg_options)
-            cfg.merge_from_dict(args.cfg_options)
+        cfg = load_config(args.config, args.cfg_options)
         init_default_scope(cfg.get('default_scope', 'rotated_ld'))
         loader = cfg.get(f'{args.phase}_dataloader')
         if not loader or 'dataset' not in loader:

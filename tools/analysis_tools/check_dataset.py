@@ -326,13 +326,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         if args.source.endswith('.py'):
-            opts = None
-            if args.cfg_options:
-                from mmengine.config import DictAction
+            from rotated_ld.utils.setup_env import parse_cfg_options
 
-                ns = argparse.Namespace()
-                DictAction(option_strings=[], dest='o')(None, ns, args.cfg_options)
-                opts = ns.o
+            opts = parse_cfg_options(args.cfg_options) or None
             sources = sources_from_config(args.source, args.split, opts)
         elif osp.isdir(args.source):
             classes = None

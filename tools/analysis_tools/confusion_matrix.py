@@ -139,17 +139,11 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         import numpy as np
-        from mmengine.config import Config, DictAction
 
         from rotated_ld.evaluation.functional import ImageDets, confusion_matrix
+        from rotated_ld.utils.setup_env import load_config
 
-        if not osp.isfile(args.config):
-            raise InputError(f'config file not found: {args.config}')
-        cfg = Config.fromfile(args.config)
-        if args.cfg_options:
-            ns = argparse.Namespace()
-            DictAction(option_strings=[], dest='o')(None, ns, args.cfg_options)
-            cfg.merge_from_dict(ns.o)
+        cfg = load_config(args.config, args.cfg_options)
         results = load_results(args.results)
         gts, classes = load_ground_truth(cfg, args.split)
         dets, matched_gts, unlabelled = [], [], []

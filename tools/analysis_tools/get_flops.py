@@ -64,17 +64,11 @@ def _human(n: float, unit: str) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmengine.config import Config, DictAction
-
     from rotated_ld.apis import init_detector
+    from rotated_ld.utils.setup_env import load_config
 
-    ns = argparse.Namespace()
-    DictAction(option_strings=[], dest='o')(None, ns, args.cfg_options)
-    options = getattr(ns, 'o', {}) or {}
     try:
-        cfg = Config.fromfile(args.config)
-        if options:
-            cfg.merge_from_dict(options)
+        cfg = load_config(args.config, args.cfg_options)
         rows = {'model': complexity(init_detector(cfg, None, device='cpu'), args.shape)}
         if args.teacher:
             t_cfg = cfg.model.get('teacher_config')

@@ -79,19 +79,6 @@ class RegionResult:
 
 
 # ---------------------------------------------------------------------------------------- building
-def load_config(path: str, cfg_options: Optional[list] = None):
-    from mmengine.config import Config, DictAction
-
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        ns = argparse.Namespace()
-        DictAction(option_strings=[], dest='cfg_options')(None, ns, cfg_options)
-        cfg.merge_from_dict(ns.cfg_options)
-    return cfg
-
-
 def build_head(cfg):
     """The student ``bbox_head`` of ``cfg.model`` with the model's train/test cfg (as the detector does)."""
     from mmengine.registry import init_default_scope
@@ -500,6 +487,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> RegionResult:
     import cv2
+
+    from rotated_ld.utils.setup_env import load_config
 
     cfg = load_config(args.config, args.cfg_options)
     head = build_head(cfg)

@@ -41,14 +41,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _cfg_options(items) -> dict:
-    from mmengine.config import DictAction
-
-    ns = argparse.Namespace()
-    DictAction(option_strings=[], dest='o')(None, ns, items)
-    return getattr(ns, 'o', {}) or {}
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     if any(s <= 0 or s % 32 for s in args.shape):
@@ -57,10 +49,11 @@ def main(argv=None) -> int:
         return 1
     from rotated_ld.apis import init_detector
     from rotated_ld.deployment.export import export_onnx, verify_onnx
+    from rotated_ld.utils.setup_env import parse_cfg_options
 
     try:
         ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
-        model = init_detector(args.config, ckpt, device='cpu', cfg_options=_cfg_options(args.cfg_options))
+        model = init_detector(args.config, ckpt, device='cpu', cfg_options=parse_cfg_options(args.cfg_options))
         os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
         meta = export_onnx(model, args.out, args.shape, args.opset, classes=model.dataset_meta.get('classes'),
                            dynamo=True if args.dynamo else None, dynamic=args.dynamic)
