@@ -104,18 +104,18 @@ def _allowed_pickle_globals() -> dict:
         obj, name = entry if isinstance(entry, tuple) else (entry, f'{entry.__module__}.{entry.__qualname__}')
         module, _, attr = name.rpartition('.')
         out[(module, attr)] = obj
-    mu = getattr(np, '_core', np.core).multiarray
-    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):  # either numpy major writes one
-        out[(module, '_reconstruct')], out[(module, 'scalar')] = mu._reconstruct, mu.scalar
-    out[('numpy', 'ndarray')], out[('numpy', 'dtype')] = np.ndarray, np.dtype
     # pickle protocol 2 (mmengine.dump's) writes bytes as _codecs.encode(str, 'latin1'): a pure function
     out[('_codecs', 'encode')] = codecs.encode
     return out
 
 
 class _AllowListUnpickler(pickle.Unpickler):
+    def __init__(self, file: Any) -> None:
+        super().__init__(file)
+        self._allowed = _allowed_pickle_globals()  # once per load, not per pickled global
+
     def find_class(self, module: str, name: str) -> Any:
-        obj = _allowed_pickle_globals().get((module, name))
+        obj = self._allowed.get((module, name))
         if obj is None:
             raise pickle.UnpicklingError(f'global {module}.{name} is not on the allow-list')
         return obj

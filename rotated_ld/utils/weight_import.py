@@ -374,16 +374,16 @@ def convert_state_dict(state_dict: dict, layout: str, model: Optional[nn.Module]
     if spec.transform is not None:
         spec.transform(out, target, report, **options)
     if target is not None:
+        from rotated_ld.utils.checkpoint import diff_state_dict
+
         own = target.state_dict()
-        for k in list(out):
-            if k not in own:
-                report.unused.append(origin.get(k, k))
-                out.pop(k)
-            elif tuple(out[k].shape) != tuple(own[k].shape):
-                report.shape_mismatches.append((k, tuple(out[k].shape), tuple(own[k].shape)))
-        for k in own:
-            if k in out:
-                continue
+        diff = diff_state_dict(own, out)
+        for k in diff.unexpected:
+            report.unused.append(origin.get(k, k))
+            out.pop(k)
+        mismatched = set(diff.shapes)
+        report.shape_mismatches += [(k, tuple(out[k].shape), tuple(own[k].shape)) for k in out if k in mismatched]
+        for k in diff.missing:
             if k.endswith('num_batches_tracked'):
                 out[k] = own[k].clone()  # older checkpoints lack it; not a learned value
             elif k in _CONSTANT_BUFFERS:

@@ -24,7 +24,6 @@ __all__ = ['DOTAObject', 'ConversionReport', 'dota_class_name', 'write_dota_txt'
            'min_area_rect_poly', 'poly_area', 'read_image_size', 'find_image', 'IMG_EXTS', 'load_names']
 
 
-
 class DOTAObject(NamedTuple):
     """One object: ``poly`` (8,) ``x1 y1 ... x4 y4`` pixels, class name, DOTA difficulty (0/1)."""
     poly: tuple

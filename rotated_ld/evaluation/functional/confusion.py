@@ -70,8 +70,9 @@ def confusion_matrix(dets: Sequence[ImageDets], gts: Sequence[ImageGts], num_cla
         hit = pairwise_iou(boxes, gb) >= iou_thr  # (K, G)
         k, j = np.nonzero(hit & ~ign[None])
         np.add.at(cm, (gl[j], dl[k]), 1)
-        np.add.at(cm, (np.full(int((~hit.any(1)).sum()), bg), dl[~hit.any(1)]), 1)
-        found = (hit & (dl[:, None] == gl[None])).any(0) if len(dl) else np.zeros(len(gl), bool)
+        unmatched = ~hit.any(1)
+        np.add.at(cm, (np.full(int(unmatched.sum()), bg), dl[unmatched]), 1)
+        found = (hit & (dl[:, None] == gl[None])).any(0)  # (G,); all False when K = 0
         missed = ~found & ~ign
         np.add.at(cm, (gl[missed], np.full(int(missed.sum()), bg)), 1)
     return cm
