@@ -23,6 +23,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 
 from rotated_ld.utils.checkpoint import diff_state_dict
+from rotated_ld.utils.setup_env import finish_config
 
 __all__ = ['init_detector', 'inference_detector', 'build_test_pipeline', 'CheckpointMismatchError',
            'is_distill_key', 'student_model_cfg', 'ImageInput']
@@ -57,13 +58,13 @@ def _load_config(config: Union[str, Config], cfg_options: Optional[dict]) -> Con
         path = str(config)
         if not osp.isfile(path):
             raise FileNotFoundError(f'config file not found: {path}')
-        config = Config.fromfile(path)
+        # alias notice, --cfg-options, mmdet 2.x keys: as every tool (setup_env.load_config)
+        config = finish_config(Config.fromfile(path), path, cfg_options)
     elif not isinstance(config, Config):
         raise TypeError(f'config must be a file path or a Config, got {type(config).__name__}')
     else:
-        config = copy.deepcopy(config)
-    if cfg_options:
-        config.merge_from_dict(cfg_options)
+        config = finish_config(copy.deepcopy(config), getattr(config, 'filename', None) or '<config>',
+                               cfg_options)
     if 'model' not in config:
         raise ValueError(f'config {getattr(config, "filename", "")} has no `model` entry')
     return config

@@ -24,18 +24,40 @@ def parse_cfg_options(items: list[str] | dict | None) -> dict:
     return ns.cfg_options or {}
 
 
+def config_notice(message: str) -> None:
+    """One notice line on stderr, from rank 0 only (the tools run once per process under DDP)."""
+    import sys
+
+    if os.environ.get('RANK', '0') == '0' and os.environ.get('LOCAL_RANK', '0') == '0':
+        print(f'note: {message}', file=sys.stderr, flush=True)
+
+
+def finish_config(cfg: Config, path: str, cfg_options: list[str] | dict | None = None,
+                  log=config_notice) -> Config:
+    """What every tool does after ``Config.fromfile``: upstream alias notice (or refusal),
+    ``--cfg-options`` merged, mmdet 2.x keys translated (or refused, naming the replacement)."""
+    from .config_alias import resolve_alias
+    from .legacy_config import translate_legacy_keys
+
+    resolve_alias(cfg, path, log)
+    options = parse_cfg_options(cfg_options)
+    if options:
+        cfg.merge_from_dict(options)
+    translate_legacy_keys(cfg, log)
+    return cfg
+
+
 def load_config(config: str, cfg_options: list[str] | dict | None = None) -> Config:
     """``Config.fromfile(config)`` with ``--cfg-options`` (strings or a dict) merged; a missing file is
-    a ``FileNotFoundError`` that names it."""
+    a ``FileNotFoundError`` that names it. An upstream (LD / Rotated-LD repository) config name
+    prints the project's name; mmdet 2.x keys (``data.samples_per_gpu``, ``optimizer``, ...) in the
+    file or the options are moved to their MMEngine keys with a notice, or refused
+    (:class:`~rotated_ld.utils.legacy_config.LegacyConfigError`) with the replacement named."""
     import os.path as osp
 
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file not found: {config}')
-    cfg = Config.fromfile(config)
-    options = parse_cfg_options(cfg_options)
-    if options:
-        cfg.merge_from_dict(options)
-    return cfg
+    return finish_config(Config.fromfile(config), config, cfg_options)
 
 
 def load_tool_config(config: str, launcher: str, cfg_options: dict | None, work_dir: str | None) -> Config:

@@ -12,9 +12,11 @@ from mmengine.structures import InstanceData
 
 from rotated_ld.registry import MODELS
 from rotated_ld.structures import DetDataSample
+from rotated_ld.utils.config_alias import is_upstream_alias
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'ld', '*.py')))
+# upstream (LD / Rotated-LD repository) names are tested in tests/test_utils/test_upstream_configs.py
+CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', 'ld', '*.py')) if not is_upstream_alias(p))
 SYNTH = osp.join(ROOT, 'configs', 'ld', 'ld-vlr-kd_r18-slim-gfl-r18-slim_fpn_synthetic_coco.py')
 
 

@@ -14,9 +14,12 @@ from mmengine.structures import InstanceData
 
 from rotated_ld.registry import MODELS
 from rotated_ld.structures import DetDataSample
+from rotated_ld.utils.config_alias import is_upstream_alias
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-RETINA = sorted(glob.glob(osp.join(ROOT, 'configs', 'rotated_retinanet', '*.py')))
+# upstream (Rotated-LD repository) names are tested in tests/test_utils/test_upstream_configs.py
+RETINA = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', 'rotated_retinanet', '*.py'))
+                if not is_upstream_alias(p))
 LD = sorted(glob.glob(osp.join(ROOT, 'configs', 'rotated_ld_retinanet', '*.py')))
 SYNTH = [p for p in RETINA + LD if 'synthetic' in p]
 REAL = [p for p in RETINA + LD if 'synthetic' not in p]
@@ -25,6 +28,7 @@ REAL = [p for p in RETINA + LD if 'synthetic' not in p]
 LD_EXPECTED = {
     'rotated_ld_r18-rretinanet-r34_fpn_1x_dota_oc.py': ('GDLoss_v1', 15, 5, 15, 5, 'rotated_ld'),
     'rotated_ld-gwd_r18-rretinanet-r34_fpn_1x_dota_oc.py': ('GDLoss', 10, 5, 20, 5, 'rotated_ld'),
+    'rotated_ld-gwd_r18-rretinanet-r50_fpn_1x_dota_oc.py': ('GDLoss', 30, 5, 30, 5, 'rotated_ld'),
     'rotated_ld-jdet_r18-rretinanet-r34_fpn_1x_dota_oc.py': ('L1Loss', 10, 10, 10, 2, 'positives'),
 }
 
@@ -75,10 +79,12 @@ def test_ld_config_teacher(path):
     for key in ('num_classes', 'reg_max', 'angle_version', 'anchor_generator', 'delta_ranges', 'bbox_coder'):
         assert t.model.bbox_head.get(key) == m.bbox_head.get(key), key
     assert t.model.data_preprocessor == m.data_preprocessor
-    assert t.model.backbone.depth == 34 and m.backbone.depth == 18
+    # R-34 teachers; Rotated-LD's GWD R-50 -> R-18 row names a 1x R-50 teacher
+    r50 = '-r50_' in osp.basename(path)
+    assert t.model.backbone.depth == (50 if r50 else 34) and m.backbone.depth == 18
     assert t.model.bbox_head.loss_bbox == m.bbox_head.loss_bbox  # teacher trained with the student's loss
     if 'synthetic' not in path:
-        assert t.train_cfg.max_epochs == 24 and cfg.train_cfg.max_epochs == 12
+        assert t.train_cfg.max_epochs == (12 if r50 else 24) and cfg.train_cfg.max_epochs == 12
     name = osp.basename(path)
     if name in LD_EXPECTED:
         h = m.bbox_head

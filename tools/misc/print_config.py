@@ -7,7 +7,10 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import os.path as osp
 import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -25,12 +28,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmengine.config import Config
+    from rotated_ld.utils.setup_env import load_config
 
     try:
-        cfg = Config.fromfile(args.config)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
+        # upstream config names and mmdet 2.x keys are resolved as in every tool (notices on stderr)
+        cfg = load_config(args.config, args.cfg_options)
     except (OSError, ValueError, KeyError, SyntaxError) as e:
         print(f'print_config: error: {e}', file=sys.stderr)
         return 1

@@ -1,0 +1,5 @@
+# HikariTJU/LD config name: ATSS teacher with a GFL distribution box branch. Not implemented in this project; every tool stops on it
+# with the message below (docs/upstream_configs.md).
+upstream_alias = dict(
+    repo='HikariTJU/LD', name='atss_gfl_r50_1x',
+    refused='ATSS teachers with GFL distribution box branches are not implemented yet; the GFL teachers are configs/gfl/gfl_r101_fpn_ms-2x_coco.py and configs/gfl/gfl_r101-dcn_fpn_ms-2x_coco.py')

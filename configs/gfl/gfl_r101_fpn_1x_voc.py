@@ -1,0 +1,4 @@
+# HikariTJU/LD config name, kept so that its README commands run as written: GFL R-101, VOC "1x" (4 epochs).
+# This project's config: configs/gfl/gfl_r101_fpn_4e_voc.py (tools print that name when this file is loaded; docs/upstream_configs.md).
+_base_ = './gfl_r101_fpn_4e_voc.py'
+upstream_alias = dict(repo='HikariTJU/LD', name='gfl_r101_fpn_1x_voc', ours='configs/gfl/gfl_r101_fpn_4e_voc.py')

@@ -1,0 +1,4 @@
+# HikariTJU/LD config name, kept so that its README commands run as written: GFL R-101 -> R-34, 1x, COCO.
+# This project's config: configs/ld/ld_r34-gfl-r101_fpn_1x_coco.py (tools print that name when this file is loaded; docs/upstream_configs.md).
+_base_ = './ld_r34-gfl-r101_fpn_1x_coco.py'
+upstream_alias = dict(repo='HikariTJU/LD', name='ld_gflv1_r101_r34_fpn_coco_1x', ours='configs/ld/ld_r34-gfl-r101_fpn_1x_coco.py')
