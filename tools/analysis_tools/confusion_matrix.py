@@ -62,90 +62,18 @@ def _boxes(x, what: str):
     raise InputError(f'{what}: boxes of shape {tuple(a.shape)}; expected (K, 4), (K, 5) or (K, 8)')
 
 
-def load_ground_truth(cfg, split: str) -> tuple[dict, tuple]:
-    """``{image path: ImageGts}`` and the class names of the chosen dataset."""
-    import numpy as np
-    from mmengine.registry import init_default_scope
-
-    from rotated_ld.evaluation.functional import ImageGts
-    from rotated_ld.registry import DATASETS
-
-    init_default_scope(cfg.get('default_scope', 'rotated_ld'))
-    for name in (['test', 'val'] if split == 'auto' else [split]):
-        loader = cfg.get(f'{name}_dataloader')
-        if not loader or 'dataset' not in loader:
-            continue
-        dataset = DATASETS.build(loader['dataset'])
-        infos = [dataset.get_data_info(i) for i in range(len(dataset))]
-        if split == 'auto' and not any(info.get('instances') for info in infos):
-            continue  # e.g. the DOTA test split / merge-mode test set: labels live elsewhere
-        gts = {}
-        for info in infos:
-            inst = info.get('instances', [])
-            boxes = np.array([i['bbox'] for i in inst], np.float64)
-            width = boxes.shape[1] if boxes.ndim == 2 else 4
-            gts[osp.abspath(info['img_path'])] = ImageGts(
-                boxes.reshape(-1, width), np.array([i['bbox_label'] for i in inst], np.int64),
-                np.array([bool(i.get('ignore_flag', 0)) for i in inst], bool))
-        return gts, tuple(dataset.metainfo['classes'])
-    raise InputError(f'no labelled dataset in {split if split != "auto" else "test_dataloader or val_dataloader"} '
-                     'of the config (pick one with --split)')
-
-
-def load_results(path: str) -> list:
-    from rotated_ld.utils.checkpoint import UnsafeCheckpointError, safe_pickle_load
-
-    if not osp.isfile(path):
-        raise InputError(f'results file not found: {path}')
-    try:  # numpy + containers only: a pickle with other globals is refused, no code runs
-        results = safe_pickle_load(path)
-    except UnsafeCheckpointError as e:
-        raise InputError(f'{e}; expected the results pickle of tools/test.py --out') from e
-    if not isinstance(results, list) or not all(isinstance(r, dict) and 'pred_instances' in r for r in results):
-        raise InputError(f'{path}: expected the list of per-image dicts with pred_instances that '
-                         'tools/test.py --out writes')
-    return results
-
-
-def plot(cm, classes, out: str, score_thr: float, iou_thr: float) -> None:
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    names = list(classes) + ['background']
-    pct = cm / np.maximum(cm.sum(1, keepdims=True), 1) * 100
-    n = len(names)
-    fig, ax = plt.subplots(figsize=(0.55 * n + 3, 0.55 * n + 2.5), dpi=120)
-    im = ax.imshow(pct, cmap='Blues', vmin=0, vmax=100)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label='% of the row')
-    ax.set_xticks(range(n), names, rotation=60, ha='right', fontsize=8)
-    ax.set_yticks(range(n), names, fontsize=8)
-    ax.set_xlabel('predicted')
-    ax.set_ylabel('ground truth')
-    ax.set_title(f'confusion matrix (score ≥ {score_thr}, IoU ≥ {iou_thr})', fontsize=10)
-    for i in range(n):
-        for j in range(n):
-            if cm[i, j]:
-                ax.text(j, i, f'{pct[i, j]:.0f}', ha='center', va='center', fontsize=6,
-                        color='white' if pct[i, j] > 50 else 'black')
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         import numpy as np
 
+        from rotated_ld.evaluation.analysis.loading import dataset_ground_truth, load_dump
         from rotated_ld.evaluation.functional import ImageDets, confusion_matrix
         from rotated_ld.utils.setup_env import load_config
 
         cfg = load_config(args.config, args.cfg_options)
-        results = load_results(args.results)
-        gts, classes = load_ground_truth(cfg, args.split)
+        results = load_dump(args.results)
+        gts, classes = dataset_ground_truth(cfg, args.split)
         dets, matched_gts, unlabelled = [], [], []
         for r in results:
             key = osp.abspath(r.get('img_path', ''))
@@ -163,8 +91,10 @@ def main(argv=None) -> int:
     except (InputError, OSError, ValueError, KeyError) as e:
         print(f'confusion_matrix: error: {e}', file=sys.stderr)
         return 1
+    from rotated_ld.evaluation.analysis.plots import plot_confusion_matrix
+
     os.makedirs(args.save_dir, exist_ok=True)
-    plot(cm, classes, osp.join(args.save_dir, 'confusion_matrix.png'), args.score_thr, args.tp_iou_thr)
+    plot_confusion_matrix(cm, classes, osp.join(args.save_dir, 'confusion_matrix.png'), args.score_thr, args.tp_iou_thr)
     with open(osp.join(args.save_dir, 'confusion_matrix.json'), 'w') as f:
         json.dump(dict(classes=list(classes) + ['background'], matrix=cm.tolist(), score_thr=args.score_thr,
                        tp_iou_thr=args.tp_iou_thr, images=len(dets), unlabelled_images=len(unlabelled)), f, indent=1)

@@ -38,7 +38,7 @@ import numpy as np
 
 from .iou import hbox_iou_pairs, overlap_pairs, poly_bounds, poly_iou_pairs
 
-__all__ = ['average_precision', 'eval_map', 'MeanAPResult', 'COCO_IOU_THRS']
+__all__ = ['average_precision', 'eval_map', 'MeanAPResult', 'DetMatches', 'COCO_IOU_THRS']
 
 COCO_IOU_THRS = tuple(np.round(np.linspace(0.5, 0.95, 10), 2).tolist())
 AP_MODES = ('11points', 'area')
@@ -71,6 +71,40 @@ def average_precision(recall: np.ndarray, precision: np.ndarray, mode: str = '11
 
 
 @dataclass
+class DetMatches:
+    """Per-detection outcome of :func:`eval_map` (``return_matches=True``), for analysis tools.
+
+    ``D`` detections flattened over images in input order (image 0's first, ...), ``G`` ground
+    truths flattened per image as ``bboxes`` then ``bboxes_ignore``, ``T`` thresholds.
+
+    Attributes:
+        det_img, det_idx: ``(D,)`` image index and index within that image's detections.
+        det_label, det_score: ``(D,)``.
+        best_gt: ``(D,)`` flat index of the same-class ground truth of highest IoU in the image
+            (rule 2 of the module docstring), -1 if none overlaps.
+        best_iou: ``(D,)`` its IoU (0 when ``best_gt`` is -1).
+        tp: ``(T, D)`` bool, true positive at each threshold (``best_gt`` is then its object).
+        ignored: ``(T, D)`` bool, matched a difficult object: neither TP nor FP.
+        gt_img, gt_idx: ``(G,)`` image index and index within ``bboxes`` (or ``bboxes_ignore``
+            when ``gt_difficult``) of that image.
+        gt_label, gt_difficult: ``(G,)``.
+    """
+
+    det_img: np.ndarray
+    det_idx: np.ndarray
+    det_label: np.ndarray
+    det_score: np.ndarray
+    best_gt: np.ndarray
+    best_iou: np.ndarray
+    tp: np.ndarray
+    ignored: np.ndarray
+    gt_img: np.ndarray
+    gt_idx: np.ndarray
+    gt_label: np.ndarray
+    gt_difficult: np.ndarray
+
+
+@dataclass
 class MeanAPResult:
     """Result of :func:`eval_map`. ``T`` IoU thresholds, ``C`` classes.
 
@@ -83,6 +117,7 @@ class MeanAPResult:
         valid: ``(C,)`` classes that enter the mean (see module docstring).
         mean_ap: ``(T,)`` mAP per threshold.
         curves: per class, ``(recall, precision)`` at ``iou_thrs[0]`` (when requested).
+        matches: :class:`DetMatches` (when requested).
     """
 
     classes: tuple
@@ -95,6 +130,7 @@ class MeanAPResult:
     mean_ap: np.ndarray
     mode: str = '11points'
     curves: list = field(default_factory=list)
+    matches: DetMatches | None = None
 
     @property
     def map(self) -> float:
@@ -157,7 +193,8 @@ def eval_map(det_results: Sequence[dict],
              legacy_coordinate: bool = False,
              empty_class_rule: str = 'devkit',
              return_curves: bool = False,
-             iou_backend: str | None = None) -> MeanAPResult:
+             iou_backend: str | None = None,
+             return_matches: bool = False) -> MeanAPResult:
     """VOC/DOTA mean AP over images (rules in the module docstring).
 
     Args:
@@ -174,6 +211,7 @@ def eval_map(det_results: Sequence[dict],
         empty_class_rule: ``'devkit'`` or ``'mmdet'`` (which classes enter the mean).
         return_curves: keep per-class (recall, precision) at the first threshold.
         iou_backend: polygon IoU backend (see :func:`poly_iou_pairs`).
+        return_matches: keep each detection's outcome (:class:`DetMatches`).
 
     Returns:
         MeanAPResult
@@ -198,7 +236,7 @@ def eval_map(det_results: Sequence[dict],
     det_labels = _stack(det_results, 'labels', 0, np.int64)
     det_img = np.repeat(np.arange(n_img), [len(np.asarray(d.get('scores', ())).reshape(-1))
                                            for d in det_results])
-    gt_parts, gt_img_parts = [], []
+    gt_parts, gt_img_parts, gt_idx_parts = [], [], []
     for i, ann in enumerate(annotations):
         for key in ('bboxes', 'bboxes_ignore'):
             a = np.asarray(ann.get(key, np.zeros((0, dim))))
@@ -211,6 +249,7 @@ def eval_map(det_results: Sequence[dict],
         gt_parts.append((b, lab, np.zeros(len(b), bool)))
         gt_parts.append((bi, li, np.ones(len(bi), bool)))
         gt_img_parts += [np.full(len(b), i), np.full(len(bi), i)]
+        gt_idx_parts += [np.arange(len(b)), np.arange(len(bi))]
     gt_boxes = np.concatenate([p[0] for p in gt_parts]) if gt_parts else np.zeros((0, dim))
     gt_labels = np.concatenate([p[1] for p in gt_parts]) if gt_parts else np.zeros(0, np.int64)
     gt_diff = np.concatenate([p[2] for p in gt_parts]) if gt_parts else np.zeros(0, bool)
@@ -255,6 +294,8 @@ def eval_map(det_results: Sequence[dict],
     diff_s = np.where(j_s >= 0, gt_diff[np.maximum(j_s, 0)] if len(gt_diff) else False, False)
 
     ap = np.zeros((num_classes, len(thrs)))
+    tp_all = np.zeros((len(thrs), len(order)), bool)  # in score order, per threshold
+    ign_all = np.zeros((len(thrs), len(order)), bool)
     rec_final = np.zeros((num_classes, len(thrs)))
     curves = [None] * num_classes
     eps = np.finfo(np.float64).eps
@@ -266,6 +307,7 @@ def eval_map(det_results: Sequence[dict],
         first_pos = first_pos[claim[first_pos]]
         tp[first_pos] = 1.0
         fp = (~hit | (claim & (tp == 0))).astype(np.float64)
+        tp_all[ti], ign_all[ti] = tp > 0, hit & diff_s
         for c in range(num_classes):
             s, e = cls_start[c], cls_end[c]
             if e == s or npos[c] == 0:
@@ -282,6 +324,17 @@ def eval_map(det_results: Sequence[dict],
     else:
         valid = npos > 0
     mean_ap = ap[valid].mean(0) if valid.any() else np.zeros(len(thrs))
+    matches = None
+    if return_matches:
+        tp_in, ign_in = np.zeros_like(tp_all), np.zeros_like(ign_all)
+        tp_in[:, order], ign_in[:, order] = tp_all, ign_all  # back to input order
+        counts = np.bincount(det_img, minlength=n_img) if len(det_img) else np.zeros(n_img, np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        gt_idx = np.concatenate(gt_idx_parts).astype(np.int64) if gt_idx_parts else np.zeros(0, np.int64)
+        matches = DetMatches(det_img=det_img.astype(np.int64), det_idx=np.arange(len(det_img)) - starts[det_img],
+                             det_label=det_labels, det_score=det_scores, best_gt=jmax,
+                             best_iou=np.where(jmax >= 0, ovmax, 0.0), tp=tp_in, ignored=ign_in,
+                             gt_img=gt_img, gt_idx=gt_idx, gt_label=gt_labels, gt_difficult=gt_diff)
     return MeanAPResult(classes=names, iou_thrs=thrs, ap=ap, recall=rec_final, num_gts=npos,
                         num_dets=ndet, valid=valid, mean_ap=mean_ap, mode=mode,
-                        curves=curves if return_curves else [])
+                        curves=curves if return_curves else [], matches=matches)
