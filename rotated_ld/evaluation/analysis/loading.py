@@ -77,15 +77,30 @@ def dump_detections(records: Sequence[dict], source: str = 'results') -> tuple[d
 def load_result_set(path: str, classes: Sequence[str], images: Sequence[str], merge: bool = False) -> tuple[dict, dict]:
     """``(detections by image stem, image paths)`` from a ``.pkl`` dump or a Task1 folder.
 
-    ``merge``: the dump is on split patches; merge them to full scenes (Task1 folders already are).
+    ``merge``: a dump on split patches (every image name a patch name) is merged to full scenes; a
+    dump of full images (no patch names) and Task1 folders are used as they are.
     """
     if osp.isdir(path):
         return load_task1_dir(path, classes, set(images)), {}
     dets, paths = dump_detections(load_dump(path), path)
     if merge:
+        from rotated_ld.datasets.dota_patch_name import parse_patch_name
+
         from ..functional.merge import merge_results
 
         names = list(dets)
+        is_patch = []
+        for n in names:
+            try:
+                parse_patch_name(n)
+                is_patch.append(True)
+            except ValueError:
+                is_patch.append(False)
+        if not any(is_patch):
+            return dets, paths
+        if not all(is_patch):
+            bad = names[is_patch.index(False)]
+            raise ValueError(f'{path}: image {bad!r} is not a patch name while others are; cannot merge a mixed dump')
         merged, _ = merge_results(names, [dets[n] for n in names], iou_thr=0.1)
         return merged, {}
     return dets, paths

@@ -66,10 +66,11 @@ def plot_cdfs(values: Mapping[str, np.ndarray], xlabel: str, out, title: str = '
     _save(fig, out)
 
 
-def plot_class_bars(per_model: Mapping[str, Mapping[str, float]], ylabel: str, out, title: str = '') -> None:
-    """Grouped bars: ``per_model[model][class] = value``."""
+def plot_class_bars(per_model: Mapping[str, Mapping[str, float]], ylabel: str, out, title: str = '',
+                    order: Sequence[str] | None = None) -> None:
+    """Grouped bars: ``per_model[model][class] = value`` (groups sorted by name unless ``order``)."""
     plt = _plt()
-    classes = sorted({c for v in per_model.values() for c in v})
+    classes = list(order) if order is not None else sorted({c for v in per_model.values() for c in v})
     n_m = max(len(per_model), 1)
     fig, ax = plt.subplots(figsize=(max(5.0, 0.5 * len(classes) * n_m + 2), 3.8), dpi=110)
     width = 0.8 / n_m
@@ -104,7 +105,7 @@ def plot_pr_curves(curves: Mapping[str, tuple], out, title: str = 'PR curves (Io
 def plot_error_bars(dap: Mapping[str, Mapping[str, float]], out, title: str = 'AP50 lost to each error type') -> None:
     """``dap[model][error type]`` in AP points (0–100)."""
     types = list(next(iter(dap.values())).keys()) if dap else []
-    plot_class_bars({m: {t: v[t] for t in types} for m, v in dap.items()}, 'ΔAP50 (points)', out, title)
+    plot_class_bars({m: {t: v[t] for t in types} for m, v in dap.items()}, 'ΔAP50 (points)', out, title, types)
 
 
 def plot_paired_hist(values: np.ndarray, xlabel: str, out, title: str = '') -> None:
