@@ -38,17 +38,24 @@ def ld_configs() -> list[str]:
     """Every shipped config whose student is an LD head (KD detector), relative to ``configs/``."""
     from mmengine.config import Config
 
+    from rotated_ld.utils.config_alias import is_upstream_alias
+
     out = []
     for d in LD_DIRS:
         for p in sorted(glob.glob(osp.join(ROOT, 'configs', d, '*.py'))):
+            # upstream (LD / Rotated-LD repository) names load one of ours (tests/test_utils/test_upstream_configs.py)
+            if is_upstream_alias(p):
+                continue
             if Config.fromfile(p).model.get('type') == 'KDSingleStageDetector':
                 out.append(osp.relpath(p, osp.join(ROOT, 'configs')))
     return out
 
 
 def all_configs() -> list[str]:
+    from rotated_ld.utils.config_alias import is_upstream_alias
+
     paths = sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True))
-    return [osp.relpath(p, osp.join(ROOT, 'configs')) for p in paths if '_base_' not in p]
+    return [osp.relpath(p, osp.join(ROOT, 'configs')) for p in paths if '_base_' not in p and not is_upstream_alias(p)]
 
 
 def _plain(obj):
