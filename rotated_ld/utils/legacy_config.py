@@ -318,7 +318,7 @@ class _Translator:
         if pretrained is None:
             self.notices.append('model.pretrained=None -> (random init)')
             return
-        # the backbone refuses URLs ('torchvision://', 'open-mmlab://') with its own message
+        # 'torchvision://' names are read from the hub cache; the backbone refuses what cannot fit it
         self.set('model.backbone.init_cfg', dict(type='Pretrained', checkpoint=pretrained), 'model.pretrained')
 
     def loop_cfg(self, name: str) -> None:

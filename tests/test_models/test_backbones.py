@@ -76,5 +76,5 @@ def test_init_from_local_checkpoint_only(tmp_path):
     m = ResNet(18, num_stages=1, out_indices=(0,), init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     m.init_weights()
     assert torch.allclose(m.conv1.weight, torch.full_like(m.conv1.weight, 0.123))
-    with pytest.raises(ValueError, match='local'):
-        ResNet(18, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18'))
+    with pytest.raises(ValueError, match='OpenMMLab'):
+        ResNet(18, init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c'))

@@ -5,9 +5,13 @@ Differences from ``torchvision.models.ResNet``: returns the feature maps of the 
 ``norm_cfg`` and optional deformable 3×3 convs (``dcn``/``stage_with_dcn``, Bottleneck only).
 State-dict keys equal torchvision's and mmdet's (``conv1``, ``bn1``, ``layer1.0.conv1``, ...,
 ``downsample.0/1``; a DCN conv keeps ``layer2.0.conv2.weight`` plus ``conv2.conv_offset.*``), so
-torchvision ImageNet weights (``torch.save(resnet50(weights=...).state_dict(), path)``) and mmdet
-checkpoints load by path. Weights come from a LOCAL file only:
-``init_cfg=dict(type='Pretrained', checkpoint='/path/resnet50.pth')``; URLs are refused.
+torchvision ImageNet weights and mmdet checkpoints load directly. Weights are never downloaded:
+``init_cfg=dict(type='Pretrained', checkpoint='/path/resnet50.pth')`` (a local file) or, as in
+mmdet configs, ``checkpoint='torchvision://resnet50'`` (or a ``https://`` URL), read from torch's
+hub cache (``torch.hub.get_dir()/checkpoints/resnet50-0676ba61.pth``; when it is absent, the error
+says where to put it and how to fetch it — :mod:`rotated_ld.utils.pretrained`).
+``open-mmlab://`` ResNets are refused: OpenMMLab's ResNet weights are caffe-style, V1c (deep stem)
+or GN variants, none of them torchvision's layout.
 
 Defaults differ from mmdet on purpose: BN layers are trainable and in train mode
 (``norm_eval=False``) and nothing is frozen, because from-scratch training (the CPU demo) needs
@@ -50,7 +54,8 @@ class ResNet(BaseModule):
             conv of the Bottleneck blocks in stages where ``stage_with_dcn`` is True.
         stage_with_dcn: four booleans.
         zero_init_residual: zero the last norm of each block (as mmdet), so blocks start as identity.
-        init_cfg: ``dict(type='Pretrained', checkpoint=LOCAL_PATH)`` or ``None`` (random init).
+        init_cfg: ``dict(type='Pretrained', checkpoint=LOCAL_PATH | 'torchvision://resnetNN')`` or
+            ``None`` (random init).
 
     Shapes: input ``(B, 3, H, W)`` → tuple of ``(B, C_i, ⌈H/s_i⌉, ⌈W/s_i⌉)`` for ``i`` in
     ``out_indices`` with ``s = 4, 8, 16, 32`` and ``C = 64·e, 128·e, 256·e, 512·e`` (``e`` = 1 for
@@ -77,7 +82,7 @@ class ResNet(BaseModule):
         norm_cfg = norm_cfg or dict(type='BN', requires_grad=True)
         if pretrained is not None:  # mmdet-2 style argument
             init_cfg = dict(type='Pretrained', checkpoint=pretrained)
-        _check_local_init(init_cfg)
+        _check_pretrained(init_cfg, depth)
         super().__init__(init_cfg=init_cfg)
         if depth not in self.arch_settings:
             raise ValueError(f'ResNet depth={depth}; expected one of {sorted(self.arch_settings)}')
@@ -188,16 +193,33 @@ class ResNet(BaseModule):
         return self
 
 
-def _check_local_init(init_cfg) -> None:
-    """Refuse remote weights: only a local path may be given to ``Pretrained``."""
+def _check_pretrained(init_cfg, depth: int) -> None:
+    """Refuse pretrained names that cannot fit this backbone, before anything is built or read."""
+    import re
+
+    from rotated_ld.utils.pretrained import OPENMMLAB_PREFIXES, TORCHVISION_PREFIXES, model_url
+
     cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
     for c in cfgs:
-        if isinstance(c, dict) and c.get('type') == 'Pretrained':
-            ckpt = str(c.get('checkpoint', ''))
-            if '://' in ckpt:
-                raise ValueError(f'init_cfg checkpoint {ckpt!r}: only local paths are allowed '
-                                 '(no downloads); '
-                                 f'save torchvision weights once with torch.save(model.state_dict(), path)')
+        if not (isinstance(c, dict) and c.get('type') == 'Pretrained'):
+            continue
+        ckpt = str(c.get('checkpoint', ''))
+        if ckpt.startswith(OPENMMLAB_PREFIXES):
+            raise ValueError(f'init_cfg checkpoint {ckpt!r}: OpenMMLab\'s ResNet weights are caffe-style, V1c or GN '
+                             f'variants that do not fit this torchvision-style ResNet; use '
+                             f"'torchvision://resnet{depth}' or a local file")
+        if ckpt.startswith(TORCHVISION_PREFIXES):
+            try:
+                model_url(ckpt)
+            except KeyError as e:
+                raise ValueError(f'init_cfg checkpoint {e.args[0]}') from None
+            m = re.match(r'(?:torchvision|modelzoo)://resnet(\d+)\b', ckpt)
+            if not m:
+                raise ValueError(f'init_cfg checkpoint {ckpt!r} is not a torchvision ResNet; '
+                                 f"use 'torchvision://resnet{depth}'")
+            if int(m.group(1)) != depth:
+                raise ValueError(f'init_cfg checkpoint {ckpt!r} holds ResNet-{m.group(1)} weights for a '
+                                 f"ResNet-{depth}; use 'torchvision://resnet{depth}'")
 
 
 __all__ = ['ResNet']
