@@ -94,7 +94,8 @@ def retina_anchors(featmap_sizes: Sequence[Sequence[int]], strides: Sequence[int
 def expectation(logits: Tensor, support: Tensor) -> Tensor:
     """``(..., D·R)`` logits → ``(..., D)`` ``Σ softmax · support``; ``support`` (R,) or (D, R)."""
     R = support.shape[-1]
-    z = logits.float().reshape(*logits.shape[:-1], -1, R)
+    # explicit block count: a level with no candidate (0 rows) must still decode to (0, D)
+    z = logits.float().reshape(*logits.shape[:-1], logits.shape[-1] // R, R)
     return (F.softmax(z, -1) * support).sum(-1)
 
 

@@ -9,6 +9,7 @@ import torch
 from toy_blob_detector import draw_scene, write_toy
 
 from rotated_ld.apis import CheckpointMismatchError, inference_detector, init_detector, student_model_cfg
+from tests.detection_match import assert_same_detections
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -86,5 +87,7 @@ def test_real_slim_gfl_runs_on_arrays():
     img = np.random.default_rng(0).integers(0, 255, (97, 131, 3), dtype=np.uint8)
     a, b = inference_detector(model, [img, img], batch_size=2)
     assert a.pred_instances.bboxes.shape[-1] == 4
-    torch.testing.assert_close(a.pred_instances.bboxes, b.pred_instances.bboxes)
+    # one image twice in a batch: the same detection set (order-free: a conv kernel may round the two
+    # batch items differently, which can swap near-equal scores)
+    assert_same_detections(a.pred_instances, b.pred_instances, rotated=False, score_tol=1e-5, box_atol=1e-3)
     assert len(model.dataset_meta['classes']) == 8
