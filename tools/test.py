@@ -4,6 +4,7 @@ Examples:
     python tools/test.py CONFIG work_dirs/x/epoch_12.pth
     python tools/test.py CONFIG CKPT --eval bbox            # COCO AP (LD README's command style)
     python tools/test.py CONFIG CKPT --eval mAP --out results.pkl --show-dir vis
+    python tools/test.py CONFIG CKPT --report report/      # + one offline HTML page (report/report.html)
     tools/dist_test.sh CONFIG CKPT 2
 """
 from __future__ import annotations
@@ -26,6 +27,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
     parser.add_argument('--out', type=str, help='dump predictions to a pickle file (.pkl)')
+    parser.add_argument('--report', metavar='DIR', help='write DIR/report.html: metrics, PR curves, confusion matrix, '
+                        'error breakdown, sample pictures (self-contained; predictions dumped to DIR/results.pkl '
+                        'unless --out is given)')
     parser.add_argument('--eval', nargs='+', choices=['bbox', 'mAP'],
                         help="metric as in the LD repo: 'bbox' = COCO AP, 'mAP' = VOC / DOTA mAP table")
     parser.add_argument('--show', action='store_true', help='show prediction results')
@@ -76,6 +80,8 @@ def build_cfg(args: argparse.Namespace):
         if args.show_dir:
             vis['test_out_dir'] = args.show_dir
         hooks['visualization'] = vis
+    if args.report and args.out is None:
+        args.out = osp.join(args.report, 'results.pkl')
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must be a .pkl file, got {args.out!r}')
@@ -91,7 +97,30 @@ def main(argv: list[str] | None = None) -> int:
     import rotated_ld  # noqa: F401  (safe checkpoint loader, registries)
     from rotated_ld.utils.setup_env import run_with_runner
 
-    return run_with_runner(build_cfg(args), args.config, args.launcher, lambda runner: runner.test())
+    cfg = build_cfg(args)
+    code = run_with_runner(cfg, args.config, args.launcher, lambda runner: runner.test())
+    if code == 0 and args.report:
+        return write_report(cfg, args.out, args.report)
+    return code
+
+
+def write_report(cfg, results: str, out_dir: str) -> int:
+    """``out_dir/report.html`` from the dumped predictions and the test set's labels (rank 0 only)."""
+    from mmengine.dist import get_rank
+
+    from rotated_ld.evaluation.analysis.html_report import config_report_source
+    from rotated_ld.evaluation.analysis.html_report import write_report as write_html
+
+    if get_rank() != 0:
+        return 0
+    try:
+        gt, classes, merge = config_report_source(cfg)
+        path = write_html(results, gt, osp.join(out_dir, 'report.html'), classes, split='test', merge=merge)
+    except (OSError, ValueError, KeyError) as e:
+        print(f'--report: error: {e}', file=sys.stderr)
+        return 1
+    print(f'report written to {path}')
+    return 0
 
 
 if __name__ == '__main__':

@@ -75,9 +75,7 @@ def _pairs(spec, names) -> list[tuple[int, int]]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        from rotated_ld.evaluation.analysis.compare import compare_models
-        from rotated_ld.evaluation.analysis.evaluate import evaluate_model
-        from rotated_ld.evaluation.analysis.loading import find_images, load_ground_truth, load_result_set
+        from rotated_ld.evaluation.analysis.compare import compare_models, score_result_sets
         from rotated_ld.evaluation.functional import resolve_classes
 
         models = _named(args.results)
@@ -85,29 +83,8 @@ def main(argv=None) -> int:
         pairs = _pairs(args.pair, names)
         classes = resolve_classes(args.classes if ',' not in (args.classes or '') else args.classes.split(',')) \
             if args.classes else None
-        gts, classes, img_paths = load_ground_truth(args.gt, classes, args.split, args.cfg_options)
-        images = sorted(gts)
-        print(f'ground truth: {len(images)} images, {sum(len(g["labels"]) for g in gts.values())} objects '
-              f'(+{sum(len(g.get("labels_ignore", ())) for g in gts.values())} ignored), {len(classes)} classes')
-        evals = []
-        for name, path in models:
-            dets, paths = load_result_set(path, classes, images, merge=args.merge)
-            extra = sorted(set(dets) - set(gts))
-            absent = len(set(images) - set(dets))
-            if extra:
-                print(f'{name}: {len(extra)} result images have no ground truth and are not scored '
-                      f'(first: {extra[0]}){"; patches? add --merge" if not args.merge else ""}')
-            if absent:
-                print(f'{name}: no results for {absent} of {len(images)} images (scored as no detections)')
-            if len(extra) == len(dets) and dets:
-                raise ValueError(f'{name}: none of the {len(dets)} result images is in the ground truth '
-                                 f'(first: {extra[0]})')
-            for k, v in paths.items():
-                img_paths.setdefault(k, v)
-            evals.append(evaluate_model(name, {k: v for k, v in dets.items() if k in gts}, gts, images, classes,
-                                        strict=not args.voc_rule))
-        if args.img_dir:
-            img_paths.update(find_images(args.img_dir, images))
+        evals, img_paths = score_result_sets(models, args.gt, classes, args.split, args.merge, args.img_dir,
+                                             not args.voc_rule, args.cfg_options)
         cmp = compare_models(evals, pairs, args.square_ratio, args.bootstrap, args.seed, strict=not args.voc_rule)
     except (OSError, ValueError, KeyError) as e:
         print(f'compare_models: error: {e}', file=sys.stderr)

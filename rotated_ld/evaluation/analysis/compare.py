@@ -18,7 +18,44 @@ from .geometry import SIZE_BUCKETS
 from .paired import paired_objects, paired_summary
 from .stats import summarise, tp_stats
 
-__all__ = ['Comparison', 'compare_models', 'write_plots', 'write_galleries', 'to_markdown']
+__all__ = ['Comparison', 'compare_models', 'score_result_sets', 'write_plots', 'write_galleries', 'to_markdown']
+
+
+def score_result_sets(results: Sequence[tuple[str, str]], gt: str, classes: Sequence[str] | None = None,
+                      split: str = 'auto', merge: bool = False, img_dir: str | None = None, strict: bool = True,
+                      cfg_options: Sequence[str] = (), log=print) -> tuple[list, dict]:
+    """Load ``[(name, path)]`` result sets and the ground truth ``gt`` (labelTxt folder or config) and
+    score each (:func:`evaluate_model`); returns ``(evals, {image stem: image path})``.
+
+    Result images without ground truth and ground-truth images without results are counted and logged;
+    a result set sharing no image with the ground truth is a ``ValueError``.
+    """
+    from .evaluate import evaluate_model
+    from .loading import find_images, load_ground_truth, load_result_set
+
+    gts, classes, img_paths = load_ground_truth(gt, classes, split, cfg_options)
+    images = sorted(gts)
+    log(f'ground truth: {len(images)} images, {sum(len(g["labels"]) for g in gts.values())} objects '
+        f'(+{sum(len(g.get("labels_ignore", ())) for g in gts.values())} ignored), {len(classes)} classes')
+    evals = []
+    for name, path in results:
+        dets, paths = load_result_set(path, classes, images, merge=merge)
+        extra = sorted(set(dets) - set(gts))
+        absent = len(set(images) - set(dets))
+        if extra and len(extra) == len(dets):
+            raise ValueError(f'{name}: none of the {len(dets)} result images is in the ground truth '
+                             f'(first: {extra[0]}){"; patches? add --merge" if not merge else ""}')
+        if extra:
+            log(f'{name}: {len(extra)} result images have no ground truth and are not scored (first: {extra[0]})')
+        if absent:
+            log(f'{name}: no results for {absent} of {len(images)} images (scored as no detections)')
+        for k, v in paths.items():
+            img_paths.setdefault(k, v)
+        evals.append(evaluate_model(name, {k: v for k, v in dets.items() if k in gts}, gts, images, classes,
+                                    strict=strict))
+    if img_dir:
+        img_paths.update(find_images(img_dir, images))
+    return evals, img_paths
 
 
 @dataclass

@@ -151,13 +151,16 @@ def gt_from_dataset(cfg, split: str = 'auto') -> tuple[dict, tuple, dict]:
     return gts, classes, paths
 
 
-def load_ground_truth(source: str, classes: Sequence[str] | None = None, split: str = 'auto',
+def load_ground_truth(source, classes: Sequence[str] | None = None, split: str = 'auto',
                       cfg_options: Sequence[str] = ()) -> tuple[dict, tuple, dict]:
-    """``({stem: annotation}, classes, {stem: image path})`` from a labelTxt folder or a config file.
+    """``({stem: annotation}, classes, {stem: image path})`` from a labelTxt folder, a config file or a
+    loaded MMEngine ``Config``.
 
     A labelTxt folder needs ``classes``; image paths are then unknown (empty dict) unless given
     separately (``--img-dir`` of the tools).
     """
+    if not isinstance(source, str):  # a Config (tools/test.py --report)
+        return gt_from_dataset(source, split)
     if osp.isdir(source):
         if not classes:
             raise ValueError(f'{source}: a labelTxt folder needs the class list (--classes)')
