@@ -17,7 +17,8 @@ Prints mean ± std over seeds of mAP@[.5:.95] / AP50 / AP75 and of the paired ga
 LD − student, angle-aware − edge-only LD, Rotated-LD − its student, and rotated GFL − rotated
 RetinaNet (plain students and LD students), and writes ``distill_gain.{json,md}`` in ``--work-dir``.
 Training runs are subprocesses (``tools/train.py``); ``--jobs N`` runs N of them at a time
-(useful on a GPU or a many-core machine; on 2 CPU cores keep 1). Finished runs are reused.
+(useful on a GPU or a many-core machine; on 2 CPU cores keep 1). Finished runs are reused when their
+stage.json (tools/demo.py) equals the request, else rebuilt.
 
     python benchmarks/bench_distill_gain.py --seeds 0 1 2                       # demo budgets, both families
     python benchmarks/bench_distill_gain.py --seeds 0 1 2 3 4 --jobs 8 --families gfl --student-iters 400
