@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..structures.bbox import poly_area
+
 MALFORMED_KINDS = ('encoding', 'field_count', 'non_numeric', 'out_of_range', 'unknown_class', 'degenerate')
 MAX_DIFFICULTY = 2 ** 31 - 1
 
@@ -62,12 +64,6 @@ class DOTAAnnotation:
     gsd: float | None = None
     imagesource: str | None = None
     skipped: Counter = field(default_factory=Counter)
-
-
-def polygon_area(poly) -> float:
-    """Absolute shoelace area of an (8,) polygon."""
-    x, y = poly[0::2], poly[1::2]
-    return 0.5 * abs(sum(x[i] * y[(i + 1) % 4] - x[(i + 1) % 4] * y[i] for i in range(4)))
 
 
 def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float = 1e-3,
@@ -145,8 +141,8 @@ def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float
         if allowed is not None and name not in allowed:
             bad(lineno, 'unknown_class', f'class {name!r} is not one of the {len(allowed)} dataset classes', line)
             continue
-        if polygon_area(coords) < min_area:
-            bad(lineno, 'degenerate', f'polygon area {polygon_area(coords):.3g} px² < {min_area:g} '
+        if poly_area(coords) < min_area:
+            bad(lineno, 'degenerate', f'polygon area {poly_area(coords):.3g} px² < {min_area:g} '
                 '(repeated or collinear vertices, or a self-intersecting bow-tie)', line)
             continue
         polys.append(coords)

@@ -39,6 +39,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rotated_ld.structures.bbox import norm_angle, regularize_rboxes, rescale_rboxes, wrap_angle
+
 META_KEY = 'rotated_ld.deploy'
 
 
@@ -105,28 +107,7 @@ def circular_angle(logits: Tensor, theta_min: float, period: float) -> Tensor:
     p = F.softmax(logits.float(), -1)
     phi = (torch.arange(K, dtype=torch.float32) + 0.5) * (2 * math.pi / K)
     a = torch.atan2((p * phi.sin()).sum(-1), (p * phi.cos()).sum(-1))
-    return _wrap(theta_min + a * (period / (2 * math.pi)), theta_min, period)
-
-
-def _wrap(t: Tensor, start: float, period: float) -> Tensor:
-    out = torch.remainder(t - start, period)
-    out = torch.where(out >= period, out - period, out)
-    return out + start
-
-
-def regularize(rboxes: Tensor, angle_version: str) -> Tensor:
-    """Unique ``(cx, cy, w, h, t)`` of ``angle_version`` (oc: ``t ∈ [-π/2, 0)``; le90 / le135:
-    ``w ≥ h``, ``t ∈ [-π/2, π/2)`` / ``[-π/4, 3π/4)``)."""
-    x, y, w, h, t = rboxes.unbind(-1)
-    if angle_version == 'oc':
-        r = _wrap(t + math.pi / 2, 0.0, math.pi)
-        first = r < math.pi / 2
-        return torch.stack([x, y, torch.where(first, w, h), torch.where(first, h, w),
-                            torch.where(first, r, r - math.pi / 2) - math.pi / 2], -1)
-    start = -math.pi / 2 if angle_version == 'le90' else -math.pi / 4
-    keep = w >= h
-    return torch.stack([x, y, torch.where(keep, w, h), torch.where(keep, h, w),
-                        _wrap(torch.where(keep, t, t + math.pi / 2), start, math.pi)], -1)
+    return wrap_angle(theta_min + a * (period / (2 * math.pi)), theta_min, period)
 
 
 def delta_decode(anchors: Tensor, deltas: Tensor, coder: dict) -> Tensor:
@@ -142,15 +123,15 @@ def delta_decode(anchors: Tensor, deltas: Tensor, coder: dict) -> Tensor:
     if coder.get('proj_xy'):
         c, s = pa.cos(), pa.sin()
         ox, oy = c * ox - s * oy, s * ox + c * oy
-    ga = pa + da
-    if coder['angle_version'] != 'oc':
-        start = -math.pi / 2 if coder['angle_version'] == 'le90' else -math.pi / 4
-        ga = _wrap(ga, start, math.pi)
+    version = coder['angle_version']
+
+    def wrap(a: Tensor) -> Tensor:  # the coder's wrap_delta_angle: oc is not wrapped (as mmrotate)
+        return a if version == 'oc' else norm_angle(a, version)
+
+    ga = wrap(pa + da)
     if coder.get('edge_swap'):
         keep = gw >= gh
-        start = -math.pi / 2 if coder['angle_version'] == 'le90' else -math.pi / 4
-        gw, gh, ga = torch.where(keep, gw, gh), torch.where(keep, gh, gw), \
-            _wrap(torch.where(keep, ga, ga + math.pi / 2), start, math.pi)
+        gw, gh, ga = torch.where(keep, gw, gh), torch.where(keep, gh, gw), wrap(torch.where(keep, ga, ga + math.pi / 2))
     return torch.stack([px + ox, py + oy, gw, gh, ga], -1)
 
 
@@ -229,8 +210,6 @@ def _gfl_image(cls, reg, ang, meta, img_shape, scale_factor, rotated: bool) -> d
     if scale_factor is not None:
         sx, sy = float(scale_factor[0]), float(scale_factor[1])
         if rotated:
-            from rotated_ld.models.dense_heads.rotated_gfl_head import rescale_rboxes  # the head's own rescale
-
             boxes = rescale_rboxes(boxes, sx, sy)
         else:
             boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
@@ -243,7 +222,7 @@ def _gfl_image(cls, reg, ang, meta, img_shape, scale_factor, rotated: bool) -> d
         keep = keep[:cfg['max_per_img']]
     boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
     if rotated:
-        boxes = regularize(boxes, meta['angle_version'])
+        boxes = regularize_rboxes(boxes, meta['angle_version'])
     return dict(bboxes=boxes, scores=scores, labels=labels)
 
 
@@ -266,14 +245,13 @@ def _retina_image(cls, reg, meta, scale_factor) -> dict:
         deltas = expectation(rg, support) if meta.get('reg_max') is not None else rg.float()
         boxes_l.append(delta_decode(pri, deltas, meta['bbox_coder']))
         scores_l.append(sc)
-    boxes, scores = regularize(torch.cat(boxes_l), meta['angle_version']), torch.cat(scores_l)
+    boxes, scores = regularize_rboxes(torch.cat(boxes_l), meta['angle_version']), torch.cat(scores_l)
     if cfg.get('min_bbox_size', 0) > 0:
         ok = (boxes[:, 2] > cfg['min_bbox_size']) & (boxes[:, 3] > cfg['min_bbox_size'])
         boxes, scores = boxes[ok], scores[ok]
-    if scale_factor is not None:
-        sx, sy = float(scale_factor[0]), float(scale_factor[1])
-        boxes = boxes.clone()
-        boxes[:, :4] = boxes[:, :4] / boxes.new_tensor([sx, sy, sx, sy])
+    if scale_factor is not None:  # as the head: undo the resize, back into the angle version
+        boxes = regularize_rboxes(rescale_rboxes(boxes, float(scale_factor[0]), float(scale_factor[1])),
+                                  meta['angle_version'])
     if boxes.numel() == 0:
         return dict(bboxes=boxes.new_zeros((0, 5)), scores=boxes.new_zeros((0,)),
                     labels=torch.zeros((0,), dtype=torch.long))
@@ -334,4 +312,4 @@ def postprocess(outputs: Union[dict, Sequence], meta: Union[dict, str],
 
 
 __all__ = ['load_deploy_meta', 'featmap_sizes_for', 'grid_points', 'retina_anchors', 'expectation', 'circular_angle',
-           'regularize', 'delta_decode', 'postprocess']
+           'delta_decode', 'postprocess']

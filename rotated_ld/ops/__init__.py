@@ -4,7 +4,7 @@ Horizontal ops: use ``torchvision.ops`` (``box_iou``, ``batched_nms``) directly.
 """
 from .iou_rotated import box_iou_rotated, rbox_intersection_aligned
 from .nms_rotated import batched_nms_rotated, multiclass_nms_rotated, nms_rotated
-from .poly_iou import POLY_IOU_STATS, poly_area, poly_iou
+from .poly_iou import POLY_IOU_STATS, poly_iou
 from .rotated_voting_nms import align_rboxes_to, rotated_score_voting, rotated_voting_nms
 from .voting_nms import (  # noqa: F401  (score-voting Cluster-DIoU-NMS, owned by the LD-method helper)
     build_nms,
@@ -15,7 +15,7 @@ from .voting_nms import (  # noqa: F401  (score-voting Cluster-DIoU-NMS, owned b
 )
 
 __all__ = [
-    'box_iou_rotated', 'rbox_intersection_aligned', 'poly_iou', 'poly_area', 'POLY_IOU_STATS',
+    'box_iou_rotated', 'rbox_intersection_aligned', 'poly_iou', 'POLY_IOU_STATS',
     'nms_rotated', 'batched_nms_rotated', 'multiclass_nms_rotated',
     'rotated_voting_nms', 'rotated_score_voting', 'align_rboxes_to',
 ]

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..structures.bbox import poly2hbox
+from ..structures.bbox import poly2hbox, poly_signed_area
 from .iou_rotated import EXACT_CHUNK, _overlap_ratio, candidate_pairs
 
-__all__ = ['poly_iou', 'poly_area', 'POLY_IOU_STATS']
+__all__ = ['poly_iou', 'POLY_IOU_STATS']
 
 #: running counts: quads found non-convex, pairs computed by the shapely fallback
 POLY_IOU_STATS = {'nonconvex_polys': 0, 'fallback_pairs': 0}
@@ -31,16 +31,10 @@ def _cross(a: Tensor, b: Tensor) -> Tensor:
     return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
 
 
-def poly_area(polys: Tensor) -> Tensor:
-    """Absolute shoelace area ``(...)`` of polygons ``(..., 8)`` (exact for simple quads)."""
-    pts = polys.unflatten(-1, (4, 2))
-    return _cross(pts, torch.roll(pts, -1, dims=-2)).sum(-1).abs() / 2
-
-
 def _orient(polys: Tensor) -> Tuple[Tensor, Tensor]:
     """Points ``(N, 4, 2)`` reordered counter-clockwise (positive shoelace) and a convex mask."""
     pts = polys.unflatten(-1, (4, 2))
-    signed = _cross(pts, torch.roll(pts, -1, dims=-2)).sum(-1)
+    signed = poly_signed_area(polys)
     pts = torch.where((signed < 0)[:, None, None], pts[:, [0, 3, 2, 1]], pts)
     e = torch.roll(pts, -1, dims=-2) - pts
     turn = _cross(e, torch.roll(e, -1, dims=-2))  # >= 0 at every vertex for a convex CCW quad

@@ -36,15 +36,11 @@ import math
 import torch
 from torch import Tensor
 
+from ..structures.bbox import norm_angle
 from .iou_rotated import box_iou_rotated
 from .nms_rotated import batched_nms_rotated
 
 __all__ = ['align_rboxes_to', 'rotated_score_voting', 'rotated_voting_nms']
-
-
-def _wrap_pi(t: Tensor) -> Tensor:
-    """Wrap angles into ``[−π/2, π/2)`` (differences modulo π)."""
-    return torch.remainder(t + math.pi / 2, math.pi) - math.pi / 2
 
 
 def align_rboxes_to(rboxes: Tensor, ref: Tensor) -> Tensor:
@@ -60,8 +56,8 @@ def align_rboxes_to(rboxes: Tensor, ref: Tensor) -> Tensor:
     """
     w, h, t = rboxes[..., 2], rboxes[..., 3], rboxes[..., 4]
     rw, rh, rt = ref[..., 2], ref[..., 3], ref[..., 4]
-    d0 = _wrap_pi(t - rt)
-    d1 = _wrap_pi(t + math.pi / 2 - rt)
+    d0 = norm_angle(t - rt, 'le90')  # differences modulo π, in [−π/2, π/2)
+    d1 = norm_angle(t + math.pi / 2 - rt, 'le90')
     score0 = (rw * w + rh * h) * torch.cos(d0)
     score1 = (rw * h + rh * w) * torch.cos(d1)
     swap = score1 > score0

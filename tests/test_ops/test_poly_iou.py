@@ -12,8 +12,8 @@ import shapely
 import torch
 from conftest import DEVICES
 
-from rotated_ld.ops import POLY_IOU_STATS, box_iou_rotated, poly_area, poly_iou
-from rotated_ld.structures.bbox import rbox2poly
+from rotated_ld.ops import POLY_IOU_STATS, box_iou_rotated, poly_iou
+from rotated_ld.structures.bbox import poly_area, rbox2poly
 
 
 def shapely_overlap(q1, q2, mode='iou'):

@@ -12,9 +12,10 @@ import torch
 from mmengine.config import Config
 
 from rotated_ld.datasets import DOTA_V1_0
-from rotated_ld.datasets.dota_txt import parse_dota_txt, polygon_area
+from rotated_ld.datasets.dota_txt import parse_dota_txt
 from rotated_ld.datasets.synthetic import CLASS_SPECS, make_scene, write_coco_set, write_voc_set
 from rotated_ld.registry import DATASETS
+from rotated_ld.structures.bbox import poly_area
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -66,7 +67,7 @@ def test_dota_scenes_layout_and_content(dota_root):
         for p, c in zip(ann.polys, ann.labels):  # class-typical sizes (border-cut objects are smaller)
             side = max(np.hypot(p[2] - p[0], p[3] - p[1]), np.hypot(p[4] - p[2], p[5] - p[3]))
             assert side <= CLASS_SPECS[c][0][1] * 1.05 + 1, (c, side)
-            assert polygon_area(p) > 20
+            assert poly_area(p) > 20
     assert n > 150, n
     assert len(classes) >= 13, sorted(set(DOTA_V1_0) - classes)
     assert border > 0 and 0 < sum(d == 1 for d in diffs) < 0.2 * n

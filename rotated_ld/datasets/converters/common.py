@@ -21,7 +21,7 @@ from ..dota_txt import format_dota_line
 from ..file_types import IMG_EXTS
 
 __all__ = ['DOTAObject', 'ConversionReport', 'dota_class_name', 'write_dota_txt', 'convert_folder_to_dota',
-           'min_area_rect_poly', 'poly_area', 'read_image_size', 'find_image', 'IMG_EXTS', 'load_names']
+           'min_area_rect_poly', 'read_image_size', 'find_image', 'IMG_EXTS', 'load_names']
 
 
 class DOTAObject(NamedTuple):
@@ -127,13 +127,6 @@ def convert_folder_to_dota(src_dir: str, out_dir: str, ext: str, report: Convers
         objs = read(path, report)
         write_dota_txt(osp.join(out_dir, osp.splitext(osp.basename(path))[0] + '.txt'), objs, report)
     return report
-
-
-def poly_area(pts) -> float:
-    """Shoelace area (absolute) of an ``(n, 2)`` polygon."""
-    p = np.asarray(pts, np.float64).reshape(-1, 2)
-    x, y = p[:, 0], p[:, 1]
-    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
 
 
 def _convex_hull(p: np.ndarray) -> np.ndarray:

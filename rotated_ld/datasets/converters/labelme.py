@@ -19,7 +19,8 @@ import json
 
 import numpy as np
 
-from .common import ConversionReport, DOTAObject, convert_folder_to_dota, dota_class_name, min_area_rect_poly, poly_area
+from ...structures.bbox import poly_area
+from .common import ConversionReport, DOTAObject, convert_folder_to_dota, dota_class_name, min_area_rect_poly
 
 __all__ = ['read_labelme_json', 'convert_labelme']
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from .common import ConversionReport, DOTAObject, convert_folder_to_dota, dota_class_name, poly_area
+from ...structures.bbox import poly_area
+from .common import ConversionReport, DOTAObject, convert_folder_to_dota, dota_class_name
 
 __all__ = ['robndbox_to_poly', 'read_rolabelimg_xml', 'convert_rolabelimg']
 

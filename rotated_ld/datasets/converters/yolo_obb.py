@@ -25,8 +25,9 @@ from typing import Sequence
 
 import numpy as np
 
+from ...structures.bbox import poly_area
 from ..dota_txt import DOTAFormatError, parse_dota_txt
-from .common import ConversionReport, DOTAObject, find_image, poly_area, read_image_size, write_dota_txt
+from .common import ConversionReport, DOTAObject, find_image, read_image_size, write_dota_txt
 
 __all__ = ['read_yolo_obb_txt', 'convert_yolo_obb_to_dota', 'convert_dota_to_yolo_obb', 'dota_class_names']
 

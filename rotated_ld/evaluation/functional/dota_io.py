@@ -25,6 +25,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from rotated_ld.structures.bbox import rbox2poly
+
 MAX_COORD = 1e6  # px; DOTA scenes are at most 20 000 px: larger values are corrupt rows
 
 __all__ = ['DOTA_CLASS_SETS', 'resolve_classes', 'load_labeltxt', 'load_labeltxt_dir',
@@ -66,16 +68,11 @@ def resolve_classes(classes: str | Sequence[str]) -> tuple:
 def rbox2poly_np(rboxes: np.ndarray) -> np.ndarray:
     """``(K, 5)`` ``(cx, cy, w, h, t)`` radians -> ``(K, 8)`` corner polygons (numpy, float64).
 
-    Any angle version works: the polygon of a rectangle does not depend on how its angle is
-    normalised. Corner order: (+w/2, +h/2), (-w/2, +h/2), (-w/2, -h/2), (+w/2, -h/2) in the box frame.
+    :func:`rotated_ld.structures.bbox.rbox2poly` on a float64 ``(K, 5)`` view, so Task1 files
+    and merged results have the package's one vertex order (mmrotate's ``rbox2qbox``). Any angle
+    version works: the polygon of a rectangle does not depend on how its angle is normalised.
     """
-    r = np.asarray(rboxes, dtype=np.float64).reshape(-1, 5)
-    cx, cy, w, h, t = r.T
-    c, s = np.cos(t), np.sin(t)
-    wx, wy = w / 2 * c, w / 2 * s
-    hx, hy = -h / 2 * s, h / 2 * c
-    return np.stack([cx + wx + hx, cy + wy + hy, cx - wx + hx, cy - wy + hy,
-                     cx - wx - hx, cy - wy - hy, cx + wx - hx, cy + wy - hy], axis=1)
+    return rbox2poly(np.asarray(rboxes, dtype=np.float64).reshape(-1, 5))
 
 
 def load_labeltxt(path: str, class_to_idx: Mapping[str, int], unknown: str = 'error') -> dict:

@@ -36,7 +36,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from rotated_ld.registry import MODELS, TASK_UTILS
-from rotated_ld.structures.bbox.rbox import check_angle_version, regularize_rboxes
+from rotated_ld.structures.bbox import check_angle_version, regularize_rboxes, rescale_rboxes
 
 from ..task_modules.coders.angle_coder import internal_angle_version
 from ..utils import empty_instances, filter_scores_and_topk, flatten_levels, multiclass_nms, reduce_mean
@@ -50,26 +50,6 @@ _DAPC = {'type': 'DistanceAnglePointCoder'}
 _RATSS = {'type': 'RotatedATSSAssigner', 'topk': 9}
 _RTEST = {'nms_pre': 2000, 'min_bbox_size': 0, 'score_thr': 0.05,
           'nms': {'type': 'nms_rotated', 'iou_threshold': 0.1}, 'max_per_img': 2000}
-
-
-def rescale_rboxes(rboxes: Tensor, scale_x: float, scale_y: float) -> Tensor:
-    """Undo an image resize ``(x·sx, y·sy)`` on rboxes (N, 5): divide by the scale factors.
-
-    Uniform scales divide ``cx, cy, w, h``; otherwise the width/height axes are mapped through
-    the inverse scale (as mmrotate's ``RotatedBoxes.rescale_``) and the angle follows the width
-    axis. The result is not regularised.
-    """
-    if abs(scale_x - scale_y) < 1e-12:
-        out = rboxes.clone()
-        out[:, :4] = out[:, :4] / scale_x
-        return out
-    cx, cy, w, h, t = rboxes.unbind(-1)
-    c, s = t.cos(), t.sin()
-    ix, iy = 1.0 / scale_x, 1.0 / scale_y
-    new_w = w * torch.sqrt((c * ix) ** 2 + (s * iy) ** 2)
-    new_h = h * torch.sqrt((s * ix) ** 2 + (c * iy) ** 2)
-    new_t = torch.atan2(s * iy, c * ix)
-    return torch.stack([cx * ix, cy * iy, new_w, new_h, new_t], -1)
 
 
 class RotatedFlatOutputs(NamedTuple):

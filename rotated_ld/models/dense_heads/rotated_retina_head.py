@@ -38,6 +38,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from rotated_ld.registry import MODELS, TASK_UTILS
+from rotated_ld.structures.bbox import regularize_rboxes, rescale_rboxes
 
 from ..layers import ConvModule
 from ..task_modules.coders.distribution_delta import DEFAULT_RANGES, DistributionDelta
@@ -333,8 +334,6 @@ class RotatedRetinaHead(BaseDenseHead):
             list[InstanceData]: ``bboxes`` (K, 5) in ``angle_version``, ``scores`` (K,),
             ``labels`` (K,); K ≤ ``max_per_img``.
         """
-        from rotated_ld.structures.bbox import regularize_rboxes
-
         cfg = self.test_cfg
         cls, reg = self.flatten(cls_scores, bbox_preds)
         priors, nlp = self.priors([c.shape[-2:] for c in cls_scores], cls.device)
@@ -360,9 +359,7 @@ class RotatedRetinaHead(BaseDenseHead):
                 ok = (boxes[:, 2] > cfg['min_bbox_size']) & (boxes[:, 3] > cfg['min_bbox_size'])
                 boxes, scores = boxes[ok], scores[ok]
             if rescale and 'scale_factor' in meta:
-                sw, sh = meta['scale_factor'][:2]
-                boxes = boxes.clone()
-                boxes[:, :4] = boxes[:, :4] / boxes.new_tensor([sw, sh, sw, sh])
+                boxes = regularize_rboxes(rescale_rboxes(boxes, *meta['scale_factor'][:2]), self.angle_version)
             if boxes.numel() == 0:
                 results.append(empty_instances(5, cls.device))
                 continue

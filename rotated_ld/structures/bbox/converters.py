@@ -13,33 +13,31 @@ For ``t = 0`` that is bottom-right, top-right, top-left, bottom-left on screen (
 vertices run **counter-clockwise on screen**; the shoelace sum ``sum(x_i y_{i+1} - x_{i+1} y_i)``
 is ``-2 * w * h`` (negative).
 
-Every function takes torch tensors; numpy arrays are accepted too and give numpy back.
+Every function takes torch tensors (differentiable, any device) or numpy arrays and returns the
+same kind; only :func:`poly2rbox` needs torch (it loads it when called).
 """
 import math
-from typing import Optional
+from typing import Any, Optional
 
-import torch
-from torch import Tensor
-
-from .rbox import _maybe_regularize, as_tensor_io, check_angle_version
+from .array_backend import array_module, as_float, stack_last, torch_function
+from .rbox import _maybe_regularize, check_angle_version
 
 
-@as_tensor_io
-def hbox_xyxy2cxcywh(hboxes: Tensor) -> Tensor:
+def hbox_xyxy2cxcywh(hboxes: Any) -> Any:
     """``(..., 4)`` xyxy -> ``(..., 4)`` (cx, cy, w, h)."""
-    x1, y1, x2, y2 = hboxes.unbind(-1)
-    return torch.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], dim=-1)
+    hboxes = as_float(hboxes)
+    x1, y1, x2, y2 = (hboxes[..., i] for i in range(4))
+    return stack_last([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], hboxes)
 
 
-@as_tensor_io
-def hbox_cxcywh2xyxy(hboxes: Tensor) -> Tensor:
+def hbox_cxcywh2xyxy(hboxes: Any) -> Any:
     """``(..., 4)`` (cx, cy, w, h) -> ``(..., 4)`` xyxy."""
-    cx, cy, w, h = hboxes.unbind(-1)
-    return torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], dim=-1)
+    hboxes = as_float(hboxes)
+    cx, cy, w, h = (hboxes[..., i] for i in range(4))
+    return stack_last([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], hboxes)
 
 
-@as_tensor_io
-def hbox2rbox(hboxes: Tensor, angle_version: Optional[str] = None) -> Tensor:
+def hbox2rbox(hboxes: Any, angle_version: Optional[str] = None) -> Any:
     """``(..., 4)`` xyxy -> rbox ``(..., 5)`` with ``t = 0``.
 
     Args:
@@ -47,36 +45,55 @@ def hbox2rbox(hboxes: Tensor, angle_version: Optional[str] = None) -> Tensor:
             ``t = -pi/2`` with w/h swapped; ``le90``/``le135`` swap w/h where ``h > w``).
             ``None`` (default, as mmrotate) returns ``(cx, cy, w, h, 0)`` unchanged.
     """
-    cxcywh = hbox_xyxy2cxcywh(hboxes)
-    rboxes = torch.cat([cxcywh, cxcywh.new_zeros(cxcywh.shape[:-1] + (1,))], dim=-1)
+    hboxes = as_float(hboxes)
+    x1, y1, x2, y2 = (hboxes[..., i] for i in range(4))
+    xp = array_module(hboxes)
+    rboxes = stack_last([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, xp.zeros_like(x1)], hboxes)
     return _maybe_regularize(rboxes, angle_version)
 
 
-@as_tensor_io
-def rbox2hbox(rboxes: Tensor) -> Tensor:
+def as_rboxes(boxes: Any) -> Any:
+    """Priors / boxes as rboxes: ``(..., 4)`` xyxy -> ``(cx, cy, w, h, 0)``; ``(..., 5)`` unchanged.
+
+    For code that takes horizontal anchors or rotated priors alike (rotated RetinaNet, rotated
+    ATSS). Any other last dimension is a ``ValueError``.
+    """
+    if boxes.shape[-1] == 5:
+        return boxes
+    if boxes.shape[-1] != 4:
+        raise ValueError(f'boxes must be (..., 4) xyxy or (..., 5) rboxes, got {tuple(boxes.shape)}')
+    return hbox2rbox(boxes)
+
+
+def rbox2hbox(rboxes: Any) -> Any:
     """rbox ``(..., 5)`` -> tightest enclosing hbox ``(..., 4)`` xyxy."""
-    cx, cy, w, h, t = rboxes.unbind(-1)
-    c, s = torch.cos(t).abs(), torch.sin(t).abs()
+    rboxes = as_float(rboxes)
+    xp = array_module(rboxes)
+    cx, cy, w, h, t = (rboxes[..., i] for i in range(5))
+    c, s = xp.abs(xp.cos(t)), xp.abs(xp.sin(t))
     hw = (w * c + h * s) / 2
     hh = (w * s + h * c) / 2
-    return torch.stack([cx - hw, cy - hh, cx + hw, cy + hh], dim=-1)
+    return stack_last([cx - hw, cy - hh, cx + hw, cy + hh], rboxes)
 
 
-@as_tensor_io
-def rbox2poly(rboxes: Tensor) -> Tensor:
+def rbox2poly(rboxes: Any) -> Any:
     """rbox ``(..., 5)`` -> poly ``(..., 8)`` (vertex order in the module docstring)."""
-    ctr, w, h, t = torch.split(rboxes, (2, 1, 1, 1), dim=-1)
-    c, s = torch.cos(t), torch.sin(t)
-    vu = torch.cat([w / 2 * c, w / 2 * s], dim=-1)
-    vv = torch.cat([-h / 2 * s, h / 2 * c], dim=-1)
-    return torch.cat([ctr + vu + vv, ctr + vu - vv, ctr - vu - vv, ctr - vu + vv], dim=-1)
+    rboxes = as_float(rboxes)
+    xp = array_module(rboxes)
+    cx, cy, w, h, t = (rboxes[..., i] for i in range(5))
+    c, s = xp.cos(t), xp.sin(t)
+    ux, uy = w / 2 * c, w / 2 * s  # half the width axis
+    vx, vy = -h / 2 * s, h / 2 * c  # half the height axis
+    return stack_last([cx + ux + vx, cy + uy + vy, cx + ux - vx, cy + uy - vy,
+                       cx - ux - vx, cy - uy - vy, cx - ux + vx, cy - uy + vy], rboxes)
 
 
-@as_tensor_io
-def poly2hbox(polys: Tensor) -> Tensor:
+def poly2hbox(polys: Any) -> Any:
     """poly ``(..., 8)`` -> enclosing hbox ``(..., 4)`` xyxy."""
-    pts = polys.unflatten(-1, (4, 2))
-    return torch.cat([pts.amin(dim=-2), pts.amax(dim=-2)], dim=-1)
+    polys = as_float(polys)
+    xp = array_module(polys)
+    xs, ys = polys[..., 0::2], polys[..., 1::2]
+    return stack_last([xp.amin(xs, -1), xp.amin(ys, -1), xp.amax(xs, -1), xp.amax(ys, -1)], polys)
 
 
 # the 6 point pairs of a quadrilateral: every edge of its convex hull is one of them
@@ -84,8 +101,8 @@ _PAIRS_I = (0, 0, 0, 1, 1, 2)
 _PAIRS_J = (1, 2, 3, 2, 3, 3)
 
 
-@as_tensor_io
-def poly2rbox(polys: Tensor, angle_version: str = 'le90') -> Tensor:
+@torch_function
+def poly2rbox(polys, angle_version: str = 'le90'):
     """poly ``(..., 8)`` -> minimum-area enclosing rbox ``(..., 5)`` in ``angle_version``.
 
     The minimum-area rectangle of a point set has one side on an edge of the convex hull
@@ -95,6 +112,8 @@ def poly2rbox(polys: Tensor, angle_version: str = 'le90') -> Tensor:
     ``cv2.minAreaRect`` (up to its float32 rounding); a rectangle input is reproduced exactly.
     Degenerate inputs (collinear / coincident points) give w or h = 0.
     """
+    import torch  # torch_function has loaded it already; the module itself stays torch-free
+
     check_angle_version(angle_version)
     pts = polys.unflatten(-1, (4, 2))  # (..., 4, 2)
     d = pts[..., _PAIRS_J, :] - pts[..., _PAIRS_I, :]  # (..., 6, 2)
@@ -111,7 +130,7 @@ def poly2rbox(polys: Tensor, angle_version: str = 'le90') -> Tensor:
     area = (hi_u - lo_u) * (hi_v - lo_v)  # (..., 6)
     k = area.argmin(dim=-1, keepdim=True)  # (..., 1)
 
-    def pick(x: Tensor) -> Tensor:
+    def pick(x):
         return x.gather(-1, k).squeeze(-1)
 
     ub = u.gather(-2, k.unsqueeze(-1).expand(k.shape + (2,))).squeeze(-2)  # (..., 2)
@@ -131,7 +150,7 @@ qbox2rbox = poly2rbox
 qbox2hbox = poly2hbox
 
 
-def hbox2poly(hboxes: Tensor) -> Tensor:
+def hbox2poly(hboxes: Any) -> Any:
     """``(..., 4)`` xyxy -> poly ``(..., 8)`` in the :func:`rbox2poly` vertex order."""
     return rbox2poly(hbox2rbox(hboxes))
 

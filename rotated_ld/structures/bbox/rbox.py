@@ -24,12 +24,9 @@ Differences from mmrotate's ``regularize_boxes`` (both deliberate, documented he
   ``pi/2``) are wrapped back to the start, so the half-open ranges above hold exactly.
 """
 import math
-from functools import wraps
-from typing import Callable, Optional, Tuple
+from typing import Any, Optional, Tuple
 
-import numpy as np
-import torch
-from torch import Tensor
+from .array_backend import array_module, as_float, stack_last
 
 ANGLE_VERSIONS = ('oc', 'le90', 'le135')
 
@@ -58,67 +55,60 @@ def angle_period(angle_version: str) -> float:
     return end - start
 
 
-def as_tensor_io(fn: Callable) -> Callable:
-    """Let a tensor function also take a numpy array as first argument (returns numpy then).
+def angle_range(angle_version: str) -> Tuple[float, float]:
+    """``(start, end)`` of the half-open angle range of ``angle_version`` (radians)."""
+    return ANGLE_RANGES[check_angle_version(angle_version)]
 
-    Integer inputs are converted to the default float dtype (box coordinates are real).
+
+def wrap_angle(t: Any, start: float, period: float) -> Any:
+    """Angles ``t`` (any shape, radians; tensor or array) wrapped into ``[start, start + period)``.
+
+    The one angle wrap of the package. ``remainder`` of a tiny negative number can round up to
+    exactly ``period`` (e.g. ``-1e-20 mod pi == pi`` in float64); that case is folded back to
+    ``start`` so the half-open range holds exactly.
     """
-
-    @wraps(fn)
-    def wrapper(x, *args, **kwargs):
-        is_np = isinstance(x, np.ndarray)
-        t = torch.from_numpy(np.ascontiguousarray(x)) if is_np else x
-        if not torch.is_floating_point(t):
-            t = t.to(torch.get_default_dtype())
-        out = fn(t, *args, **kwargs)
-        if is_np:
-            return tuple(o.numpy() for o in out) if isinstance(out, tuple) else out.numpy()
-        return out
-
-    return wrapper
-
-
-def _wrap(t: Tensor, start: float, period: float) -> Tensor:
-    """``t`` wrapped into ``[start, start + period)`` (guards the rounding to the open end)."""
-    r = torch.remainder(t - start, period)
-    r = torch.where(r >= period, r - period, r)
+    xp = array_module(t)
+    r = xp.remainder(t - start, period)
+    r = xp.where(r >= period, r - period, r)
     return r + start
 
 
-@as_tensor_io
-def norm_angle(t: Tensor, angle_version: str = 'le90') -> Tensor:
+def norm_angle(t: Any, angle_version: str = 'le90') -> Any:
     """Wrap bare angles (radians, any shape) into the range of ``angle_version``.
 
     ``le90``: ``[-pi/2, pi/2)`` (period pi); ``le135``: ``[-pi/4, 3pi/4)`` (period pi);
     ``oc``: ``[-pi/2, 0)`` (period pi/2 -- only meaningful together with a w/h swap; use
-    :func:`regularize_rboxes` for whole boxes).
+    :func:`regularize_rboxes` for whole boxes). Differences of angles of ``w >= h`` boxes are
+    wrapped with ``norm_angle(d, 'le90')`` (nearest turn, in ``[-pi/2, pi/2)``).
     """
     start, _ = ANGLE_RANGES[check_angle_version(angle_version)]
-    return _wrap(t, start, angle_period(angle_version))
+    return wrap_angle(as_float(t), start, angle_period(angle_version))
 
 
-@as_tensor_io
-def regularize_rboxes(rboxes: Tensor, angle_version: str = 'le90') -> Tensor:
+def regularize_rboxes(rboxes: Any, angle_version: str = 'le90') -> Any:
     """Bring rboxes ``(..., 5)`` to the unique representation of ``angle_version``.
 
     The geometric rectangle is unchanged; ``t`` is wrapped into the version's range and w/h are
-    swapped where needed (see the module docstring). Differentiable; returns a new tensor.
+    swapped where needed (see the module docstring). Differentiable for tensors; returns a new
+    tensor / array of the input's kind.
     """
     start, _ = ANGLE_RANGES[check_angle_version(angle_version)]
-    x, y, w, h, t = rboxes.unbind(dim=-1)
+    rboxes = as_float(rboxes)
+    xp = array_module(rboxes)
+    x, y, w, h, t = (rboxes[..., i] for i in range(5))
     if angle_version == 'oc':
-        r = _wrap(t - start, 0.0, math.pi)  # t - start in [0, pi)
+        r = wrap_angle(t - start, 0.0, math.pi)  # t - start in [0, pi)
         first = r < math.pi / 2
-        w_, h_ = torch.where(first, w, h), torch.where(first, h, w)
-        t_ = torch.where(first, r, r - math.pi / 2) + start
+        w_, h_ = xp.where(first, w, h), xp.where(first, h, w)
+        t_ = xp.where(first, r, r - math.pi / 2) + start
     else:
         keep = w >= h
-        w_, h_ = torch.where(keep, w, h), torch.where(keep, h, w)
-        t_ = _wrap(torch.where(keep, t, t + math.pi / 2), start, math.pi)
-    return torch.stack([x, y, w_, h_, t_], dim=-1)
+        w_, h_ = xp.where(keep, w, h), xp.where(keep, h, w)
+        t_ = wrap_angle(xp.where(keep, t, t + math.pi / 2), start, math.pi)
+    return stack_last([x, y, w_, h_, t_], rboxes)
 
 
-def convert_rbox_version(rboxes: Tensor, src: str, dst: str) -> Tensor:
+def convert_rbox_version(rboxes: Any, src: str, dst: str) -> Any:
     """Re-express rboxes ``(..., 5)`` given in version ``src`` in version ``dst``.
 
     The rbox layout does not depend on the version (only the canonical range does), so this is
@@ -128,7 +118,7 @@ def convert_rbox_version(rboxes: Tensor, src: str, dst: str) -> Tensor:
     return regularize_rboxes(rboxes, dst)
 
 
-def rbox_in_range(rboxes: Tensor, angle_version: str, atol: float = 0.0) -> Tensor:
+def rbox_in_range(rboxes: Any, angle_version: str, atol: float = 0.0) -> Any:
     """Boolean ``(...)``: does each rbox satisfy the range / w>=h rule of ``angle_version``?"""
     start, end = ANGLE_RANGES[check_angle_version(angle_version)]
     t = rboxes[..., 4]
@@ -138,15 +128,10 @@ def rbox_in_range(rboxes: Tensor, angle_version: str, atol: float = 0.0) -> Tens
     return ok
 
 
-def rbox_area(rboxes: Tensor) -> Tensor:
+def rbox_area(rboxes: Any) -> Any:
     """Area ``(...)`` of rboxes ``(..., 5)``."""
     return rboxes[..., 2] * rboxes[..., 3]
 
 
-def angle_range(angle_version: str) -> Tuple[float, float]:
-    """``(start, end)`` of the half-open angle range of ``angle_version`` (radians)."""
-    return ANGLE_RANGES[check_angle_version(angle_version)]
-
-
-def _maybe_regularize(rboxes: Tensor, angle_version: Optional[str]) -> Tensor:
+def _maybe_regularize(rboxes: Any, angle_version: Optional[str]) -> Any:
     return rboxes if angle_version is None else regularize_rboxes(rboxes, angle_version)

@@ -31,8 +31,7 @@ from torch import Tensor
 from torchvision.ops import box_iou
 
 from rotated_ld.registry import TASK_UTILS
-
-from ..coders.delta_xywha_coder import priors_to_rbox
+from rotated_ld.structures.bbox import as_rboxes
 
 IOU_MODES = ('rotated', 'circumscribed_hbox')
 
@@ -111,7 +110,7 @@ class MaxIoUAssigner:
         fn = self.iou_calculator
         if fn is None:
             from rotated_ld.ops import box_iou_rotated as fn
-        return fn(priors_to_rbox(priors).float(), gt_bboxes.float()).t()
+        return fn(as_rboxes(priors).float(), gt_bboxes.float()).t()
 
     def assign(self, priors: Tensor, gt_bboxes: Tensor, gt_labels: Tensor,
                gt_bboxes_ignore: Tensor | None = None) -> MaxIoUAssignResult:

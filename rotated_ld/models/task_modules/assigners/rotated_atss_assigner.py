@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from rotated_ld.registry import TASK_UTILS
+from rotated_ld.structures.bbox import as_rboxes
 
 from .atss_assigner import AssignResult, atss_candidates
 
@@ -71,15 +72,6 @@ class RotatedATSSAssigner:
         self.eps = eps
         self.iou_calculator = iou_calculator or _default_iou
 
-    @staticmethod
-    def priors_to_rboxes(priors: Tensor) -> Tensor:
-        """(A, 4) xyxy square priors → (A, 5) horizontal rboxes ``(cx, cy, w, h, 0)``."""
-        if priors.shape[-1] == 5:
-            return priors
-        ctr = (priors[:, :2] + priors[:, 2:4]) / 2
-        wh = priors[:, 2:4] - priors[:, :2]
-        return torch.cat([ctr, wh, priors.new_zeros((priors.shape[0], 1))], dim=-1)
-
     def assign(self, priors: Tensor, num_level_priors: Sequence[int], gt_bboxes: Tensor,
                gt_labels: Tensor, gt_bboxes_ignore: Optional[Tensor] = None) -> AssignResult:
         """Assign priors of one image.
@@ -104,7 +96,7 @@ class RotatedATSSAssigner:
         if num_gts == 0 or num_priors == 0:
             return AssignResult(gt_inds, max_overlaps, labels, priors.new_zeros((num_gts,)),
                                 priors.new_zeros((num_priors, num_gts)))
-        prior_rb = self.priors_to_rboxes(priors).float()
+        prior_rb = as_rboxes(priors).float()
         gt = gt_bboxes.float()
         cand = atss_candidates(prior_rb[:, :2], gt[:, :2], num_level_priors, self.topk)  # (K, G)
         num_cand = cand.shape[0]

@@ -36,17 +36,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rotated_ld.registry import TASK_UTILS
-
-ANGLE_VERSIONS = ('oc', 'le90', 'le135')
-# lower end of each internal version's range; oc is represented internally as le90
-_THETA_MIN = {'le90': -math.pi / 2, 'le135': -math.pi / 4}
+from rotated_ld.structures.bbox import angle_period, angle_range, check_angle_version, norm_angle
 
 
 def internal_angle_version(angle_version: str) -> str:
     """The version a head computes in: ``le90`` for ``oc``, the version itself otherwise."""
-    if angle_version not in ANGLE_VERSIONS:
-        raise ValueError(f'angle_version={angle_version!r}; expected one of {ANGLE_VERSIONS}')
-    return 'le90' if angle_version == 'oc' else angle_version
+    return 'le90' if check_angle_version(angle_version) == 'oc' else angle_version
 
 
 class _AngleCoderBase:
@@ -58,15 +53,12 @@ class _AngleCoderBase:
     def __init__(self, angle_version: str = 'le90') -> None:
         self.angle_version = angle_version
         self.internal_version = internal_angle_version(angle_version)
-        self.period = math.pi
-        self.theta_min = _THETA_MIN[self.internal_version]
+        self.period = angle_period(self.internal_version)  # π: internal versions are long-edge
+        self.theta_min = angle_range(self.internal_version)[0]
 
     def wrap(self, angle: Tensor) -> Tensor:
         """Wrap angles (any shape, radians) into ``[θ_min, θ_min + P)`` of the internal version."""
-        out = torch.remainder(angle - self.theta_min, self.period)
-        # remainder of a tiny negative number can round to exactly P in float32
-        out = torch.where(out >= self.period, out - self.period, out)
-        return out + self.theta_min
+        return norm_angle(angle, self.internal_version)
 
 
 @TASK_UTILS.register_module()

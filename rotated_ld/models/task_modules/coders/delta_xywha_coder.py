@@ -26,37 +26,20 @@ import torch
 from torch import Tensor
 
 from rotated_ld.registry import TASK_UTILS
-
-ANGLE_VERSIONS = ('oc', 'le90', 'le135')
-# start of the delta wrap per angle version (period π); 'oc' is not wrapped (as mmrotate)
-_WRAP_START = {'le90': -math.pi / 2, 'le135': -math.pi / 4}
+from rotated_ld.structures.bbox import as_rboxes, check_angle_version, norm_angle
 
 
 def wrap_delta_angle(angle: Tensor, angle_version: str) -> Tensor:
     """Wrap an angle (difference) into the angle version's range, period π; ``oc``: unchanged.
 
+    ``le90`` → ``[-π/2, π/2)``, ``le135`` → ``[-π/4, 3π/4)`` (:func:`norm_angle`); ``oc`` is not
+    wrapped, as mmrotate (an ``oc`` angle minus a horizontal prior's 0 is already in ``[-π/2, 0)``).
+
     Args:
         angle (Tensor): any shape, radians.
         angle_version (str): ``'oc'``, ``'le90'`` or ``'le135'``.
     """
-    if angle_version not in ANGLE_VERSIONS:
-        raise ValueError(f'angle_version={angle_version!r}; expected one of {ANGLE_VERSIONS}')
-    if angle_version == 'oc':
-        return angle
-    start = _WRAP_START[angle_version]
-    out = torch.remainder(angle - start, math.pi) + start
-    # remainder can round up to exactly the period for tiny negative inputs: keep [start, start+π)
-    return torch.where(out >= start + math.pi, out - math.pi, out)
-
-
-def priors_to_rbox(priors: Tensor) -> Tensor:
-    """``(..., 4)`` xyxy horizontal priors → ``(..., 5)`` ``(cx, cy, w, h, 0)``; 5-d unchanged."""
-    if priors.size(-1) == 5:
-        return priors
-    if priors.size(-1) != 4:
-        raise ValueError(f'priors must be (..., 4) xyxy or (..., 5) rboxes, got {tuple(priors.shape)}')
-    x1, y1, x2, y2 = priors.unbind(-1)
-    return torch.stack([(x1 + x2) * 0.5, (y1 + y2) * 0.5, x2 - x1, y2 - y1, torch.zeros_like(x1)], -1)
+    return angle if check_angle_version(angle_version) == 'oc' else norm_angle(angle, angle_version)
 
 
 @TASK_UTILS.register_module()
@@ -96,8 +79,7 @@ class DeltaXYWHAOBBoxCoder:
                  wh_ratio_clip: float = 16 / 1000,
                  angle_range: str | None = None) -> None:
         angle_version = angle_range if angle_range is not None else angle_version
-        if angle_version not in ANGLE_VERSIONS:
-            raise ValueError(f'angle_version={angle_version!r}; expected one of {ANGLE_VERSIONS}')
+        check_angle_version(angle_version)
         if edge_swap and angle_version == 'oc':
             raise ValueError("edge_swap=True needs a w ≥ h version ('le90' or 'le135'), got 'oc'")
         self.angle_version = angle_version
@@ -119,7 +101,7 @@ class DeltaXYWHAOBBoxCoder:
             Tensor: (..., 5) normalised deltas ``(dx, dy, dw, dh, da)``.
         """
         dtype = torch.promote_types(gt_bboxes.dtype, torch.float32)  # fp16 → fp32, fp64 kept
-        p = priors_to_rbox(priors).to(dtype)
+        p = as_rboxes(priors).to(dtype)
         g = gt_bboxes.to(dtype)
         px, py, pw, ph, pa = p.unbind(-1)
         gx, gy, gw, gh, ga = g.unbind(-1)
@@ -152,7 +134,7 @@ class DeltaXYWHAOBBoxCoder:
             Tensor: (..., 5) rboxes ``(cx, cy, w, h, t)`` in this coder's angle version
             (``w ≥ h`` when ``edge_swap``).
         """
-        p = priors_to_rbox(priors).to(deltas.dtype)
+        p = as_rboxes(priors).to(deltas.dtype)
         d = deltas * deltas.new_tensor(self.stds) + deltas.new_tensor(self.means)
         dx, dy, dw, dh, da = d.unbind(-1)
         px, py, pw, ph, pa = p.unbind(-1)
