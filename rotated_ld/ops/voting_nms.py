@@ -1,4 +1,4 @@
-"""Score-voting Cluster-DIoU-NMS (HikariTJU/LD test-time NMS; ld-method.md §7) and an NMS dispatcher.
+"""Score-voting Cluster-DIoU-NMS (HikariTJU/LD test-time NMS; ld-method.md §7).
 
 Cluster-NMS (Zheng et al., "Enhancing Geometric Factors ... CIoU / Cluster-NMS") computes greedy
 NMS with matrix operations: with the candidates sorted by score and ``U = triu(D, 1)`` (``D`` the
@@ -24,14 +24,8 @@ matrix, so the rotated head can pass rotated DIoU and average angles its own way
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 from torch import Tensor
-from torchvision.ops import batched_nms
-
-NMS_TYPES = ('nms', 'cluster_diounms', 'voting_cluster_diounms', 'cluster_diounms_rotated',
-             'voting_cluster_diounms_rotated')
 
 
 def diou_matrix(boxes: Tensor, beta: float = 0.8, eps: float = 1e-7) -> Tensor:
@@ -153,25 +147,6 @@ def voting_cluster_diou_nms(boxes: Tensor, scores: Tensor, idxs: Tensor,
     return out_boxes, out_scores, out_inds
 
 
-def voting_cluster_diounms(boxes: Tensor, scores: Tensor, idxs: Tensor,
-                           iou_threshold: float = 0.6, **kwargs) -> tuple[Tensor, Tensor]:
-    """``test_cfg.nms=dict(type='voting_cluster_diounms', iou_threshold=0.6)`` entry point.
-
-    Follows the heads' NMS contract (``rotated_ld.models.utils.nms``): returns ``dets`` (K, 5) =
-    voted boxes + score and ``keep`` (K,) input rows, sorted by score descending. ``kwargs``:
-    ``beta``, ``vote_threshold``, ``sigma``, ``max_candidates``, ``max_num``.
-    """
-    b, s, keep = voting_cluster_diou_nms(boxes, scores, idxs, iou_threshold, voting=True, **kwargs)
-    return torch.cat([b, s[:, None].to(b.dtype)], dim=1), keep
-
-
-def cluster_diounms(boxes: Tensor, scores: Tensor, idxs: Tensor,
-                    iou_threshold: float = 0.6, **kwargs) -> tuple[Tensor, Tensor]:
-    """``type='cluster_diounms'``: Cluster-DIoU-NMS without voting (same contract as above)."""
-    b, s, keep = voting_cluster_diou_nms(boxes, scores, idxs, iou_threshold, voting=False, **kwargs)
-    return torch.cat([b, s[:, None].to(b.dtype)], dim=1), keep
-
-
 def rbox_diou_matrix(rboxes: Tensor, beta: float = 0.8, eps: float = 1e-7) -> Tensor:
     """Pairwise rotated ``IoU − (ρ²/c²)^β`` (ld-method.md §7 rotated PROPOSAL).
 
@@ -251,52 +226,3 @@ def voting_cluster_diounms_rotated(boxes: Tensor, scores: Tensor, idxs: Tensor,
     if max_num > 0:
         out_boxes, out_scores, out_inds = out_boxes[:max_num], out_scores[:max_num], out_inds[:max_num]
     return torch.cat([out_boxes, out_scores[:, None].to(out_boxes.dtype)], 1), out_inds
-
-
-NmsFn = Callable[[Tensor, Tensor, Tensor], tuple[Tensor, Tensor, Tensor]]
-
-
-def build_nms(cfg: dict | None) -> NmsFn:
-    """Build a class-aware horizontal NMS from a head's ``test_cfg['nms']``.
-
-    ``dict(type='nms', iou_threshold=0.6)`` → ``torchvision.ops.batched_nms``;
-    ``dict(type='voting_cluster_diounms', iou_threshold=0.6, [beta, vote_threshold, sigma,
-    max_candidates, max_num])`` → score-voting Cluster-DIoU-NMS; ``'cluster_diounms'`` → the same
-    without voting; ``'voting_cluster_diounms_rotated'`` / ``'cluster_diounms_rotated'`` (+
-    ``angle_version``) → the rotated variants on (N, 5) boxes.
-
-    Returns:
-        callable: ``(boxes (N, 4|5), scores (N,), labels (N,)) -> (boxes (K, 4|5), scores (K,),
-        keep (K,))`` sorted by score descending (the heads' NMS contract,
-        ``rotated_ld.models.utils.nms``).
-    """
-    cfg = dict(cfg or dict(type='nms', iou_threshold=0.6))
-    typ = cfg.pop('type', 'nms')
-    thr = cfg.pop('iou_threshold', 0.6)
-    if typ not in NMS_TYPES:
-        raise ValueError(f'nms type={typ!r}; expected one of {NMS_TYPES}')
-    if typ == 'nms':
-        cfg.pop('class_agnostic', None)
-        if cfg:
-            raise ValueError(f'unknown options {sorted(cfg)} for nms type {typ!r}')
-
-        def plain(boxes, scores, idxs):
-            keep = batched_nms(boxes.float(), scores.float(), idxs, thr)
-            return boxes[keep], scores[keep], keep
-        return plain
-    allowed = {'beta', 'vote_threshold', 'sigma', 'max_candidates', 'max_num'}
-    rotated = typ.endswith('_rotated')
-    if rotated:
-        allowed.add('angle_version')
-    if set(cfg) - allowed:
-        raise ValueError(f'unknown options {sorted(set(cfg) - allowed)} for nms type {typ!r}; '
-                         f'valid: {sorted(allowed)}')
-    voting = typ.startswith('voting_')
-
-    def cluster(boxes, scores, idxs):
-        return voting_cluster_diou_nms(boxes, scores, idxs, thr, voting=voting, **cfg)
-
-    def cluster_rotated(boxes, scores, idxs):
-        dets, keep = voting_cluster_diounms_rotated(boxes, scores, idxs, thr, voting=voting, **cfg)
-        return dets[:, :5], dets[:, 5], keep
-    return cluster_rotated if rotated else cluster

@@ -5,7 +5,8 @@ import pytest
 import torch
 from torchvision.ops import batched_nms
 
-from rotated_ld.ops.voting_nms import build_nms, cluster_nms_keep, diou_matrix, voting_cluster_diou_nms
+from rotated_ld.models.utils.nms import get_nms
+from rotated_ld.ops.voting_nms import cluster_nms_keep, diou_matrix, voting_cluster_diou_nms
 from tests.conftest import DEVICES
 
 
@@ -90,20 +91,25 @@ def test_voting_ignores_low_overlap_and_other_classes():
 
 
 @pytest.mark.parametrize('device', DEVICES)
-def test_build_nms_dispatch(device):
+def test_nms_dispatch(device):
+    """The one dispatcher (models/utils/nms.get_nms) resolves the horizontal types."""
     boxes, scores, labels = (t.to(device) for t in _random_set(50, 1))
-    b, s, keep = build_nms(dict(type='nms', iou_threshold=0.5))(boxes, scores, labels)
+    b, s, keep = get_nms(dict(type='nms', iou_threshold=0.5))(boxes, scores, labels)
     assert keep.tolist() == batched_nms(boxes, scores, labels, 0.5).tolist()
-    b, s, keep = build_nms(dict(type='voting_cluster_diounms', iou_threshold=0.6,
-                                max_num=5))(boxes, scores, labels)
+    b, s, keep = get_nms(dict(type='voting_cluster_diounms', iou_threshold=0.6,
+                              max_num=5))(boxes, scores, labels)
     assert b.shape == (5, 4) and s.shape == (5,) and keep.device == boxes.device
-    b, s, keep = build_nms(dict(type='cluster_diounms', iou_threshold=0.6))(
+    b, s, keep = get_nms(dict(type='cluster_diounms', iou_threshold=0.6))(
         boxes[:0], scores[:0], labels[:0])
     assert b.shape == (0, 4) and keep.shape == (0,)
+    # the mmdet 2.x spelling iou_thr is the same option for every type
+    _, _, k1 = get_nms(dict(type='cluster_diounms', iou_thr=0.3))(boxes, scores, labels)
+    _, _, k2 = get_nms(dict(type='cluster_diounms', iou_threshold=0.3))(boxes, scores, labels)
+    assert torch.equal(k1, k2)
     with pytest.raises(ValueError, match='nms type'):
-        build_nms(dict(type='soft_nms'))
-    with pytest.raises(ValueError, match='unknown options'):
-        build_nms(dict(type='voting_cluster_diounms', iou_thr=0.6))
+        get_nms(dict(type='soft_nms'))
+    with pytest.raises(ValueError, match="unknown options \\['vote_thr'\\]"):
+        get_nms(dict(type='voting_cluster_diounms', vote_thr=0.6))
 
 
 def test_max_candidates_cap():

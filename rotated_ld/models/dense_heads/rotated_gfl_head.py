@@ -40,7 +40,6 @@ from rotated_ld.structures.bbox import check_angle_version, regularize_rboxes, r
 
 from ..task_modules.coders.angle_coder import internal_angle_version
 from ..utils import empty_instances, filter_scores_and_topk, flatten_levels, multiclass_nms, reduce_mean
-from ..utils.nms import nms_rotated_by_class  # noqa: F401  (re-exported: 'nms_rotated' lives in utils.nms)
 from .gfl_head import GFLHead, Targets
 
 _RIOU = {'type': 'RotatedIoULoss', 'loss_weight': 2.0}
@@ -362,4 +361,4 @@ class RotatedGFLHead(GFLHead):
         return res
 
 
-__all__ = ['RotatedGFLHead', 'RotatedFlatOutputs', 'rescale_rboxes', 'nms_rotated_by_class']
+__all__ = ['RotatedGFLHead', 'RotatedFlatOutputs']

@@ -1,7 +1,7 @@
 """Small helpers shared by heads and detectors."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 import torch
 import torch.distributed as dist
@@ -61,14 +61,3 @@ def empty_instances(box_dim: int, device, dtype=torch.float32) -> InstanceData:
     res.scores = torch.zeros((0,), device=device, dtype=dtype)
     res.labels = torch.zeros((0,), device=device, dtype=torch.long)
     return res
-
-
-def scale_factor_tensor(meta: dict, box_dim: int, like: Tensor) -> Optional[Tensor]:
-    """``(w_scale, h_scale)`` of ``meta['scale_factor']`` repeated to the xy layout of a box."""
-    sf = meta.get('scale_factor')
-    if sf is None:
-        return None
-    w, h = (float(sf[0]), float(sf[1])) if hasattr(sf, '__len__') else (float(sf), float(sf))
-    if box_dim == 4:
-        return like.new_tensor([w, h, w, h])
-    raise ValueError(f'box_dim={box_dim}: horizontal helper only (rotated heads rescale themselves)')
