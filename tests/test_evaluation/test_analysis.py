@@ -285,3 +285,45 @@ def test_two_errors_on_one_free_object_only_the_best_is_fixed():
     fixed = dict(bboxes=np.array([g[0], far[2]]), scores=np.array([.9, .95]), labels=np.array([0, 0]))
     want = eval_map([_polys(fixed)], [gts['s']], 1, mode='area').map - br['ap']
     assert br['dap']['loc'] == pytest.approx(want, abs=1e-12) and want > 0
+
+
+def _brute_types(gts, dets, images, ev):
+    """TIDE's order per false positive with shapely IoU, written from the paper's definitions."""
+    m = ev.matches
+    tp, ign = ev.tp_mask(0.5), m.ignored[0]
+    used = {(images[m.gt_img[j]], m.gt_idx[j]) for j in m.best_gt[tp]}
+    out = []
+    for f in range(len(m.det_label)):
+        if tp[f] or ign[f]:
+            out.append('tp' if tp[f] else 'ignored')
+            continue
+        i, k = images[m.det_img[f]], m.det_idx[f]
+        dp = shapely.Polygon(rbox2poly_np(dets[i]['bboxes'][k:k + 1])[0].reshape(4, 2))
+        lab = dets[i]['labels'][k]
+        rows = []
+        for j, (poly, gl) in enumerate(zip(gts[i]['bboxes'], gts[i]['labels'])):
+            gp = shapely.Polygon(np.reshape(poly, (4, 2)))
+            rows.append((dp.intersection(gp).area / dp.union(gp).area, gl == lab, (i, j) in used))
+        same = [r[0] for r in rows if r[1]]
+        if same and 0.1 <= max(same) <= 0.5:
+            out.append('loc')
+        elif any(r[0] > 0.5 for r in rows if not r[1]):
+            out.append('cls')
+        elif any(r[0] > 0.5 for r in rows if r[1] and r[2]):
+            out.append('dupe')
+        elif max([r[0] for r in rows] + [0.0]) <= 0.1:
+            out.append('bkg')
+        else:
+            out.append('both')
+    return out
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_error_types_vs_brute_force(seed):
+    gts, dets, _, _ = _scene(np.random.default_rng(seed), n_img=5)
+    images = sorted(gts)
+    ev = evaluate_model('m', dets, gts, images, ['a', 'b', 'c'])
+    got = list(classify_errors(ev)['det_type'])
+    want = _brute_types(gts, dets, images, ev)
+    assert got == want
+    assert len(set(want) - {'tp', 'ignored'}) >= 3  # the random scenes exercise several kinds

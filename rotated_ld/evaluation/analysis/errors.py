@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functional.confusion import pairwise_iou
+from ..functional.iou import hbox_iou_pairs, overlap_pairs, poly_bounds, poly_iou_pairs
 from ..functional.mean_ap import average_precision
 from .evaluate import ModelEval, to_scorer_boxes
 
@@ -51,33 +51,36 @@ def classify_errors(ev: ModelEval, thr: float = 0.5, bg_thr: float = 0.1, strict
     used = np.zeros(n_gt, bool)
     used[m.best_gt[tp]] = True
     passes = (lambda x: x > thr) if strict else (lambda x: x >= thr)
-    det_s, gt_s = to_scorer_boxes(ev.det_boxes, ev.kind), to_scorer_boxes(ev.gt_boxes, ev.kind)
     fp = np.flatnonzero(~tp & ~ign)
-    for img in np.unique(m.det_img[fp]):
-        d = fp[m.det_img[fp] == img]
-        g = np.flatnonzero((m.gt_img == img) & ~m.gt_difficult)
-        if not len(g):
-            det_type[d] = 'bkg'
-            continue
-        iou = pairwise_iou(det_s[d], gt_s[g])  # (k, g)
-        same = m.det_label[d][:, None] == m.gt_label[g][None]
-        for r, k in enumerate(d):
-            iou_same = np.where(same[r], iou[r], -1.0)
-            iou_other = np.where(~same[r], iou[r], -1.0)
-            j = int(np.argmax(iou_same))
-            if iou_same[j] >= bg_thr and not passes(iou_same[j]):
-                det_type[k], target[k] = 'loc', g[j]
-                continue
-            j = int(np.argmax(iou_other))
-            if passes(iou_other[j]):
-                det_type[k], target[k] = 'cls', g[j]
-                continue
-            if passes(np.where(used[g], iou_same, -1.0)).any():
-                det_type[k] = 'dupe'
-            elif iou[r].max() <= bg_thr:
-                det_type[k] = 'bkg'
-            else:
-                det_type[k] = 'both'
+    g_ok = np.flatnonzero(~m.gt_difficult)  # difficult objects take no part (as TIDE's ignore regions)
+    # every (false positive, object) pair of one image with overlapping bounds, IoU in one vectorised call
+    det_s, gt_s = to_scorer_boxes(ev.det_boxes[fp], ev.kind), to_scorer_boxes(ev.gt_boxes[g_ok], ev.kind)
+    pi, pj = overlap_pairs(poly_bounds(det_s), m.det_img[fp], poly_bounds(gt_s), m.gt_img[g_ok])
+    iou = (hbox_iou_pairs if ev.kind == 'hbox' else poly_iou_pairs)(det_s[pi], gt_s[pj]) if len(pi) else np.zeros(0)
+    pg = g_ok[pj]  # flat object index of each pair
+    same = m.det_label[fp][pi] == m.gt_label[pg]
+
+    def best(mask):
+        """Per false positive: max IoU over the pairs in ``mask`` (-1 if none) and its object."""
+        val, arg = np.full(len(fp), -1.0), np.full(len(fp), -1, np.int64)
+        sel = np.flatnonzero(mask)
+        if len(sel):
+            o = sel[np.lexsort((pg[sel], -iou[sel], pi[sel]))]  # per det: highest IoU first, first object on ties
+            first = np.ones(len(o), bool)
+            first[1:] = pi[o[1:]] != pi[o[:-1]]
+            val[pi[o[first]]], arg[pi[o[first]]] = iou[o[first]], pg[o[first]]
+        return val, arg
+
+    iou_same, j_same = best(same)
+    iou_other, j_other = best(~same)
+    iou_used, _ = best(same & used[pg])
+    iou_any, _ = best(np.ones(len(pi), bool))
+    is_loc = (iou_same >= bg_thr) & ~passes(iou_same)
+    is_cls = ~is_loc & passes(iou_other)
+    is_dupe = ~is_loc & ~is_cls & passes(iou_used)
+    is_bkg = ~is_loc & ~is_cls & ~is_dupe & (iou_any <= bg_thr)
+    det_type[fp] = np.select([is_loc, is_cls, is_dupe, is_bkg], ['loc', 'cls', 'dupe', 'bkg'], 'both')
+    target[fp] = np.where(is_loc, j_same, np.where(is_cls, j_other, -1))
     fixable = (target >= 0) & ~used[np.maximum(target, 0)]
     usable = np.zeros(n_gt, bool)
     usable[target[fixable]] = True
