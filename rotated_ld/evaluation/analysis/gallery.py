@@ -9,21 +9,19 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ['crop_tile', 'grid', 'GT_COLOR', 'A_COLOR', 'B_COLOR']
+__all__ = ['as_polys', 'crop_tile', 'grid', 'GT_COLOR', 'A_COLOR', 'B_COLOR']
 
 GT_COLOR, A_COLOR, B_COLOR = (40, 200, 40), (255, 140, 0), (30, 110, 255)
 
 
-def _as_polys(boxes: np.ndarray) -> np.ndarray:
-    b = np.asarray(boxes, np.float64)
-    if b.shape[-1] == 4:
-        x0, y0, x1, y1 = b.reshape(-1, 4).T
-        return np.stack([x0, y0, x1, y0, x1, y1, x0, y1], 1)
-    if b.shape[-1] == 5:
-        from ..functional.dota_io import rbox2poly_np
+def as_polys(boxes: np.ndarray) -> np.ndarray:
+    """``(K, 4)`` xyxy / ``(K, 5)`` rboxes / ``(K, 8)`` polygons → ``(K, 8)`` polygons."""
+    from rotated_ld.structures.bbox import hbox2poly, rbox2poly
 
-        return rbox2poly_np(b)
-    return b.reshape(-1, 8)
+    b = np.asarray(boxes, np.float64)
+    width = b.shape[-1]
+    b = b.reshape(-1, width)
+    return hbox2poly(b) if width == 4 else rbox2poly(b) if width == 5 else b
 
 
 def crop_tile(image: np.ndarray, gt_box: np.ndarray, boxes: Sequence[tuple], caption: str, tile: int = 192,
@@ -36,7 +34,7 @@ def crop_tile(image: np.ndarray, gt_box: np.ndarray, boxes: Sequence[tuple], cap
 
     from rotated_ld.visualization.local_visualizer import DetLocalVisualizer
 
-    gp = _as_polys(gt_box)[0].reshape(4, 2)
+    gp = as_polys(gt_box)[0].reshape(4, 2)
     x0, y0 = gp.min(0)
     x1, y1 = gp.max(0)
     m = max(16.0, context * max(x1 - x0, y1 - y0))
@@ -51,7 +49,7 @@ def crop_tile(image: np.ndarray, gt_box: np.ndarray, boxes: Sequence[tuple], cap
     vis.set_image(crop)
     shift = np.tile([cx0, cy0], 4)
     for box, color in [(gt_box, GT_COLOR), *boxes]:
-        vis.draw_polygons((_as_polys(box) - shift) * scale, edge_colors=[color])
+        vis.draw_polygons((as_polys(box) - shift) * scale, edge_colors=[color])
     canvas = np.full((tile + 22, tile, 3), 255, np.uint8)
     drawn = vis.get_image()
     canvas[:drawn.shape[0], :drawn.shape[1]] = drawn

@@ -19,15 +19,17 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ['canonical_rboxes', 'hbox_params', 'angle_error', 'centre_error', 'size_error', 'size_bucket',
-           'SIZE_BUCKETS', 'wrap_angle']
+           'SIZE_BUCKETS']
 
 # COCO's sqrt(area) limits (32², 96² px²), applied to the ground-truth box
 SIZE_BUCKETS = (('small', 0.0, 32.0), ('medium', 32.0, 96.0), ('large', 96.0, np.inf))
 
 
-def wrap_angle(a: np.ndarray, period: float) -> np.ndarray:
-    """``a`` wrapped into ``[-period/2, period/2)``."""
-    return (np.asarray(a, np.float64) + period / 2) % period - period / 2
+def _centred_wrap(a: np.ndarray, period: float) -> np.ndarray:
+    """``a`` wrapped into ``[-period/2, period/2)`` (the package's one angle wrap)."""
+    from rotated_ld.structures.bbox import wrap_angle
+
+    return wrap_angle(np.asarray(a, np.float64), -period / 2, period)
 
 
 def _min_area_rect(poly: np.ndarray) -> np.ndarray:
@@ -87,7 +89,7 @@ def angle_error(det: np.ndarray, gt: np.ndarray, square_ratio: float = 1.2) -> n
     det, gt = np.asarray(det, np.float64).reshape(-1, 5), np.asarray(gt, np.float64).reshape(-1, 5)
     square = gt[:, 2] < square_ratio * gt[:, 3]
     d = det[:, 4] - gt[:, 4]
-    return np.where(square, np.abs(wrap_angle(d, np.pi / 2)), np.abs(wrap_angle(d, np.pi)))
+    return np.where(square, np.abs(_centred_wrap(d, np.pi / 2)), np.abs(_centred_wrap(d, np.pi)))
 
 
 def centre_error(det: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

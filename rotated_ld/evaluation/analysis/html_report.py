@@ -13,6 +13,7 @@ import numpy as np
 
 from .errors import ERROR_TYPES, error_breakdown
 from .evaluate import ModelEval, to_scorer_boxes
+from .gallery import as_polys
 from .stats import summarise, tp_stats
 
 __all__ = ['png_data_uri', 'jpeg_data_uri', 'model_report_html', 'sample_pictures', 'confusion_for']
@@ -77,8 +78,7 @@ def sample_pictures(ev: ModelEval, image_paths: dict, n: int = 4, score_thr: flo
         vis = DetLocalVisualizer(name=f'report-{stem}-{id(ev)}')
         vis.set_image(rgb)
         g = m.gt_img == i
-        vis.draw_polygons(to_scorer_boxes(ev.gt_boxes[g], 'rotated') if ev.kind == 'rotated' else
-                          _hbox_polys(ev.gt_boxes[g]), edge_colors=[(40, 200, 40)] * int(g.sum()))
+        vis.draw_polygons(as_polys(ev.gt_boxes[g]), edge_colors=[(40, 200, 40)] * int(g.sum()))
         d = (m.det_img == i) & (m.det_score >= score_thr)
         drawn = vis.draw_instances(vis.get_image(), dict(bboxes=ev.det_boxes[d], labels=m.det_label[d],
                                                          scores=m.det_score[d]), ev.result.classes)
@@ -89,11 +89,6 @@ def sample_pictures(ev: ModelEval, image_paths: dict, n: int = 4, score_thr: flo
         if len(out) >= n:
             break
     return out
-
-
-def _hbox_polys(b: np.ndarray) -> np.ndarray:
-    x0, y0, x1, y1 = np.asarray(b, np.float64).reshape(-1, 4).T
-    return np.stack([x0, y0, x1, y0, x1, y1, x0, y1], 1)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
