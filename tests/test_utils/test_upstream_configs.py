@@ -118,3 +118,13 @@ def test_print_config_says_the_project_name_or_refuses_in_one_line(capsys):
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and 'ATSS students' in lines[0]
     assert 'configs/ld/ld_r50-gfl-r101_fpn_1x_coco.py' in lines[0]
+
+
+def test_upstream_teacher_names_work_as_teacher_config():
+    """LD configs name their teacher by the LD repository's path; the KD detector resolves it the same way."""
+    from rotated_ld.models.detectors.kd_single_stage import KDSingleStageDetector
+
+    ours = Config.fromfile(_path('gfl/gfl_r101_fpn_ms-2x_coco')).model.to_dict()
+    assert KDSingleStageDetector._teacher_model_cfg(_path('gfl/gfl_r101_fpn_mstrain_2x_coco')).to_dict() == ours
+    with pytest.raises(ConfigAliasRefused, match='ATSS teachers'):
+        KDSingleStageDetector._teacher_model_cfg(_path('gfl/atss_gfl_r101_2x'))

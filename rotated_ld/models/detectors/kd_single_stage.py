@@ -18,6 +18,7 @@ from mmengine.config import Config, ConfigDict
 from torch import Tensor
 
 from rotated_ld.registry import MODELS
+from rotated_ld.utils.config_alias import resolve_alias
 
 from .single_stage import SingleStageDetector
 from .teacher_checks import (  # noqa: F401
@@ -112,6 +113,8 @@ class KDSingleStageDetector(SingleStageDetector):
     def _teacher_model_cfg(teacher_config: Union[str, dict]) -> dict:
         if isinstance(teacher_config, str):
             cfg = Config.fromfile(resolve_config_path(teacher_config))
+            # an upstream (LD repository) teacher name: its marker goes, a refused one stops here
+            resolve_alias(cfg, teacher_config)
             if 'model' not in cfg:
                 raise ValueError(f'teacher config {teacher_config!r} has no `model` entry')
             return cfg['model']
