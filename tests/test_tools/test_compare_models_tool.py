@@ -13,6 +13,7 @@ from rotated_ld.evaluation.functional import rbox2poly_np, write_task1
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'tools' / 'analysis_tools'))
+sys.path.insert(0, str(Path(__file__).parent))
 CLASSES = ('plane', 'ship')
 D = np.pi / 180
 
@@ -125,3 +126,38 @@ def test_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 5 and all(line.startswith('compare_models: error: ') for line in err)
     assert 'NAME=PATH' in err[0] and 'missing.pkl' in err[1] and 'refused to load' in err[2] and '--classes' in err[4]
+
+
+def test_a_model_without_detections(tmp_path):
+    import compare_models as tool
+
+    objs = _dataset(tmp_path)
+    a = _dump(tmp_path, objs, 'a', shift=1.0, turn=0.0)
+    empty = tmp_path / 'empty.pkl'
+    with open(empty, 'wb') as f:
+        pickle.dump([dict(img_path=str(tmp_path / 'images' / f'{s}.png'),
+                          pred_instances=dict(bboxes=np.zeros((0, 5), np.float32), scores=np.zeros(0, np.float32),
+                                              labels=np.zeros(0, np.int64))) for s in objs], f)
+    out = tmp_path / 'cmp'
+    assert tool.main(['--gt', str(tmp_path / 'labelTxt'), '--classes', ','.join(CLASSES), '--results', f'A={a}',
+                      f'none={empty}', '--out-dir', str(out), '--img-dir', str(tmp_path / 'images'),
+                      '--bootstrap', '50']) == 0
+    s = json.loads((out / 'summary.json').read_text())
+    assert s['models']['none']['metrics']['mAP'] == 0 and s['models']['none']['errors']['counts']['missed'] == 12
+    assert s['paired']['none - A']['objects_both'] == 0 and s['paired']['none - A']['iou_gain']['mean'] is None
+
+
+def test_report_source_of_a_merging_dota_config(tmp_path):
+    """tools/test.py --report on a DOTA config whose DOTAMetric merges patches: ground truth = its gt_dir."""
+    from mmengine.config import Config
+    from test_confusion_matrix_tool import _dataset as dota_dataset
+
+    from rotated_ld.datasets import DOTA_V1_0
+    from rotated_ld.evaluation.analysis.html_report import config_report_source
+
+    cfg = Config.fromfile(str(dota_dataset(tmp_path)))
+    cfg.test_evaluator = dict(type='DOTAMetric')
+    assert config_report_source(cfg) == (cfg, None, False)  # the config's own labelled dataset
+    cfg.test_evaluator = dict(type='DOTAMetric', merge_patches=True, gt_dir=str(tmp_path / 'scenes'))
+    gt, classes, merge = config_report_source(cfg)
+    assert (gt, merge) == (str(tmp_path / 'scenes'), True) and classes == tuple(DOTA_V1_0)

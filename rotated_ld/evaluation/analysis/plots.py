@@ -61,7 +61,8 @@ def plot_cdfs(values: Mapping[str, np.ndarray], xlabel: str, out, title: str = '
     ax.set_ylabel('fraction of matched objects ≤ x')
     ax.set_ylim(0, 1.01)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
     _save(fig, out)
 
@@ -97,7 +98,8 @@ def plot_pr_curves(curves: Mapping[str, tuple], out, title: str = 'PR curves (Io
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
     ax.set_title(title, fontsize=10)
     _save(fig, out)
 
@@ -120,6 +122,7 @@ def plot_paired_hist(values: np.ndarray, xlabel: str, out, title: str = '') -> N
     ax.axvline(0, color='k', lw=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel('objects')
-    ax.legend(fontsize=8)
+    if len(v):
+        ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
     _save(fig, out)
