@@ -167,7 +167,7 @@ def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, 
                           f'{len(result.unexpected_keys)} unexpected weights', stacklevel=2)
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
         # the box convention (angle version, box type, classes) must be the config's
-        from rotated_ld.engine.hooks.checkpoint_meta_hook import check_checkpoint_meta
+        from rotated_ld.utils.checkpoint_meta import check_checkpoint_meta
 
         check_checkpoint_meta(meta, model, _config_metainfo(cfg).get('classes'), source=f'checkpoint {checkpoint}',
                               target=f'config {config_name}', on_mismatch='error' if strict else 'warn',

@@ -464,7 +464,7 @@ def import_weights(src: str, dst: str, layout: str, config: Optional[str] = None
     head = getattr(model, 'bbox_head', None)
     if model is not None and layout != 'torchvision-resnet':
         # the convention of --config (CheckpointMetaHook's keys): later loads check it against the config
-        from rotated_ld.engine.hooks.checkpoint_meta_hook import convention_meta
+        from rotated_ld.utils.checkpoint_meta import convention_meta
 
         new_meta.update(convention_meta(model, classes))
         report.notes.append(f"meta declares the convention of {osp.basename(config)}: box_type="

@@ -275,7 +275,7 @@ def test_cli_rotated_ld_student(tmp_path, capsys):
 
     model = _student('rotated_ld')
     ckpt = tmp_path / 'student.pth'
-    from rotated_ld.engine.hooks.checkpoint_meta_hook import convention_meta
+    from rotated_ld.utils.checkpoint_meta import convention_meta
 
     torch.save(dict(state_dict=model.state_dict(), meta=convention_meta(model, model.dataset_meta['classes'])), ckpt)
     out = tmp_path / 'rld.onnx'

@@ -24,6 +24,8 @@ from mmengine.hooks import Hook
 
 from rotated_ld.registry import HOOKS
 
+from .checkpoint_meta_hook import runner_dataset_meta
+
 __all__ = ['TeacherEvalHook', 'TeacherUntrainedError', 'main_metric_key', 'classwise_metrics',
            'gap_table']
 
@@ -211,8 +213,6 @@ class TeacherEvalHook(Hook):
         if self.student_metrics is None:
             runner.logger.info('TeacherEvalHook: no student validation ran, so no teacher-student gap to report')
             return
-        from .checkpoint_meta_hook import runner_dataset_meta
-
         classes = runner_dataset_meta(runner).get('classes') or ()
         key = main_metric_key(self.student_metrics, self.metric_key)
         table = gap_table(self.teacher_metrics, self.student_metrics, classes, key)

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import os.path as osp
 import warnings
-from typing import Iterable, Optional
+from typing import Iterable
 
 import torch.nn as nn
 from torch import Tensor
+
+from rotated_ld.utils.checkpoint import diff_state_dict, safe_torch_load
+from rotated_ld.utils.checkpoint_meta import check_checkpoint_meta, head_box_type
 
 __all__ = ['TeacherCheckpointError', 'TeacherCompatError', 'COMPAT_ATTRS', 'CONFIG_KEYS',
            'summarize_keys', 'load_teacher_checkpoint', 'check_teacher_compat', 'head_box_type',
@@ -129,8 +132,6 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) 
         CheckpointConventionError: the checkpoint ``meta`` names another angle version, box type or
             number of classes than the teacher config (``strict``; else a warning).
     """
-    from rotated_ld.utils import diff_state_dict, safe_torch_load
-
     if '://' in str(path):
         raise ValueError(f'teacher_ckpt {path!r}: only local files are allowed (download it first)')
     path = osp.expanduser(str(path))
@@ -173,8 +174,6 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) 
     teacher.load_state_dict(state, strict=False)
     meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
     meta = dict(meta) if isinstance(meta, dict) else {}
-    from rotated_ld.engine.hooks.checkpoint_meta_hook import check_checkpoint_meta
-
     check_checkpoint_meta(meta, teacher, classes=None, source=f'teacher_ckpt {path}',
                           target='teacher_config', on_mismatch='error' if strict else 'warn',
                           opt_out='model.teacher_strict=False')
@@ -182,18 +181,6 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) 
 
 
 # ---------------------------------------------------------------------------- compatibility
-def head_box_type(head: nn.Module) -> Optional[str]:
-    """``'rbox'`` for heads with an angle version or 5-d priors, ``'hbox'`` for other dense heads."""
-    if head is None:
-        return None
-    if getattr(head, 'angle_version', None) is not None:
-        return 'rbox'
-    gen = getattr(head, 'prior_generator', None)
-    if getattr(gen, 'box_dim', None) == 5:
-        return 'rbox'
-    return 'hbox'
-
-
 def prior_layout(head: nn.Module):
     """What fixes the prior of each output location: generator type, strides, offsets, anchor shapes."""
     gen = getattr(head, 'prior_generator', None)
