@@ -57,6 +57,8 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor, nn
 
+from .checkpoint import UnsafeCheckpointError, diff_state_dict, safe_torch_load
+
 LAYOUTS = ('mmdet-gfl', 'mmdet-ld', 'mmrotate0-retinanet', 'mmrotate1-retinanet', 'rotated-ld',
            'torchvision-resnet')
 SRC_ANGLE_VERSIONS = ('none', 'oc', 'le90', 'le135')
@@ -163,8 +165,6 @@ def load_foreign_checkpoint(path: str) -> tuple[dict, dict]:
         WeightImportError: a pickle with objects outside the allow-list (message says how to
             re-save it as plain tensors), or no state dict inside.
     """
-    from rotated_ld.utils.checkpoint import UnsafeCheckpointError, safe_torch_load
-
     if path.endswith('.pkl'):
         raise WeightImportError(f'{path}: .pkl files (JDet / Jittor, Detectron pickles) are not torch '
                                 'checkpoints; convert the arrays to torch tensors and torch.save a '
@@ -374,8 +374,6 @@ def convert_state_dict(state_dict: dict, layout: str, model: Optional[nn.Module]
     if spec.transform is not None:
         spec.transform(out, target, report, **options)
     if target is not None:
-        from rotated_ld.utils.checkpoint import diff_state_dict
-
         own = target.state_dict()
         diff = diff_state_dict(own, out)
         for k in diff.unexpected:
@@ -420,71 +418,6 @@ def sha256_of(path: str) -> str:
     return h.hexdigest()
 
 
-def build_target_model(config: str, cfg_options: Optional[dict] = None) -> tuple[nn.Module, object]:
-    """Our model (the student, no teacher, no pretrained download) of ``config``; ``(model, cfg)``."""
-    from mmengine.config import Config
-
-    import rotated_ld.models  # noqa: F401  (registers the modules)
-    from rotated_ld.apis.inference import student_model_cfg
-    from rotated_ld.registry import MODELS
-
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    model_cfg = student_model_cfg(cfg.model)
-    if isinstance(model_cfg.get('backbone'), dict):
-        model_cfg['backbone'] = dict(model_cfg['backbone'], init_cfg=None)
-    model = MODELS.build(model_cfg)
-    model.eval()
-    return model, cfg
-
-
-def import_weights(src: str, dst: str, layout: str, config: Optional[str] = None, prefix: str = '',
-                   verbose: bool = True, strict: bool = True, **options) -> ImportReport:
-    """Convert ``src`` (foreign checkpoint) into ``dst`` (our checkpoint) and return the report.
-
-    The output is ``{'state_dict': {name: tensor}, 'meta': {...}}`` — plain tensors and builtin
-    types only, so it loads through the safe loader (``init_detector``, ``load_from``,
-    ``init_cfg=dict(type='Pretrained', ...)``). ``meta`` has ``converted_from`` (layout, file
-    name, sha256), ``dataset_meta.classes`` when the source names its classes and, with a
-    rotated config, ``angle_version``.
-    """
-    sd, meta = load_foreign_checkpoint(src)
-    model = cfg = None
-    if config is not None:
-        model, cfg = build_target_model(config)
-    out, report = convert_state_dict(sd, layout, model, prefix=prefix, strict=strict, **options)
-    if model is not None and layout != 'torchvision-resnet' and prefix == '' and report.ok:
-        # the converted weights must load strictly (what init_detector will do)
-        res = model.load_state_dict(out, strict=False)
-        if res.unexpected_keys:
-            raise WeightImportError(f'unexpected keys after conversion: {res.unexpected_keys[:5]}')
-    classes = meta_classes(meta)
-    new_meta: dict = {}
-    head = getattr(model, 'bbox_head', None)
-    if model is not None and layout != 'torchvision-resnet':
-        # the convention of --config (CheckpointMetaHook's keys): later loads check it against the config
-        from rotated_ld.utils.checkpoint_meta import convention_meta
-
-        new_meta.update(convention_meta(model, classes))
-        report.notes.append(f"meta declares the convention of {osp.basename(config)}: box_type="
-                            f"{new_meta.get('box_type')!r}, angle_version={new_meta.get('angle_version')!r}"
-                            + ('' if classes else ' (the source names no classes)'))
-    new_meta['converted_from'] = dict(layout=layout, file=osp.basename(src), sha256=sha256_of(src))
-    if options.get('src_angle_version') is not None:
-        new_meta['converted_from']['src_angle_version'] = options['src_angle_version']
-    if classes:
-        new_meta['dataset_meta'] = dict(classes=tuple(str(c) for c in classes))
-    if head is not None and classes and getattr(head, 'num_classes', len(classes)) != len(classes):
-        report.notes.append(f'the source names {len(classes)} classes, the config has {head.num_classes}')
-    torch.save(dict(state_dict=OrderedDict((k, v.detach().clone().contiguous()) for k, v in out.items()),
-                    meta=new_meta), dst)
-    if verbose:
-        print(report.format())
-        print(f'written: {dst} ({len(out)} tensors)')
-    return report
-
-
 __all__ = ['LAYOUTS', 'SRC_ANGLE_VERSIONS', 'ImportReport', 'WeightImportError', 'convert_state_dict',
-           'extract_state_dict', 'load_foreign_checkpoint', 'import_weights', 'build_target_model',
+           'extract_state_dict', 'load_foreign_checkpoint', 'sha256_of',
            'mmrotate1_anchor_transform', 'meta_classes']

@@ -37,7 +37,7 @@ H = W = 96
 
 
 def _model(config, seed=0):
-    from rotated_ld.utils.weight_import import build_target_model
+    from rotated_ld.apis.weight_import import build_target_model
 
     torch.manual_seed(seed)
     model, _ = build_target_model(config)
@@ -286,8 +286,8 @@ def test_plain_weights_into_distribution_config_is_refused(tmp_path, capsys):
 def test_torchvision_resnet18_backbone(tmp_path, capsys):
     import torchvision
 
+    from rotated_ld.apis.weight_import import import_weights
     from rotated_ld.models.backbones import ResNet
-    from rotated_ld.utils.weight_import import import_weights
 
     torch.manual_seed(0)
     tv = torchvision.models.resnet18(weights=None).eval()

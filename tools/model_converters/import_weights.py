@@ -49,7 +49,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     print(f'import_weights: {args.src} ({args.layout}) -> {args.dst}'
           + (f' for {args.config}' if args.config else ' (no --config: names only)'))
-    from rotated_ld.utils.weight_import import WeightImportError, import_weights
+    from rotated_ld.apis.weight_import import import_weights
+    from rotated_ld.utils.weight_import import WeightImportError
 
     try:
         if not osp.isfile(args.src):
