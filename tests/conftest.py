@@ -11,7 +11,7 @@ torch.set_num_threads(int(os.environ.get('RLD_TEST_THREADS', '2')))
 def _default_scope():
     from mmengine.registry import DefaultScope
 
-    import rotated_ld  # noqa: F401  (safe checkpoint loader)
+    import rotated_ld.registry  # noqa: F401  (safe checkpoint loader)
 
     with DefaultScope.overwrite_default_scope('rotated_ld'):
         yield

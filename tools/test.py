@@ -94,7 +94,7 @@ def build_cfg(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    import rotated_ld  # noqa: F401  (safe checkpoint loader, registries)
+    import rotated_ld.registry  # noqa: F401  (safe checkpoint loader, registries)
     from rotated_ld.utils.setup_env import run_with_runner
 
     cfg = build_cfg(args)

@@ -103,7 +103,7 @@ def report_lr_scaling(cfg, logger) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    import rotated_ld  # noqa: F401  (safe checkpoint loader, atomic saves, registries)
+    import rotated_ld.registry  # noqa: F401  (safe checkpoint loader, atomic saves, registries)
     from rotated_ld.utils.setup_env import run_with_runner
 
     cfg = build_cfg(args)

@@ -68,7 +68,7 @@ def test_dcn_keys_and_zero_offset_equals_conv(seed):
 
 
 def test_init_from_local_checkpoint_only(tmp_path):
-    import rotated_ld  # noqa: F401  (safe loader)
+    import rotated_ld.registry  # noqa: F401  (safe loader)
     src = ResNet(18, num_stages=1, out_indices=(0,))
     torch.nn.init.constant_(src.conv1.weight, 0.123)
     path = tmp_path / 'r18.pth'

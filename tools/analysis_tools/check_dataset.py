@@ -260,7 +260,7 @@ def _dataset_cfg(ds: dict) -> dict:
 def sources_from_config(path: str, splits, cfg_options=None) -> list:
     from mmengine.config import Config
 
-    from rotated_ld.datasets.dota import DOTA_CLASSES
+    from rotated_ld.datasets.dota_classes import DOTA_CLASSES
 
     cfg = Config.fromfile(path)
     if cfg_options:

@@ -76,7 +76,7 @@ def publish(in_file: str, out_file: str, drop_keys: list[str] = (), keep_keys: l
     """Write the published checkpoint; return its final path ``OUT-<sha8>.pth``."""
     import torch
 
-    import rotated_ld  # noqa: F401  (safe checkpoint loader)
+    import rotated_ld.registry  # noqa: F401  (safe checkpoint loader)
     from rotated_ld.utils import safe_torch_load
     from rotated_ld.utils.weight_import import sha256_of
 

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import shapely
 
-from ..dota import DOTA_V1_0
+from ..dota_classes import DOTA_V1_0
 from .painters import paint
 
 # (long side range in px, short/long ratio range, round)

@@ -46,7 +46,7 @@ def _read_lines(path: str) -> list:
 
 
 def _class_sets() -> dict:
-    from rotated_ld.datasets.dota import DOTA_V1_0, DOTA_V1_5, DOTA_V2_0
+    from rotated_ld.datasets.dota_classes import DOTA_V1_0, DOTA_V1_5, DOTA_V2_0
 
     return {'dota1.0': DOTA_V1_0, 'dota1.5': DOTA_V1_5, 'dota2.0': DOTA_V2_0}
 
