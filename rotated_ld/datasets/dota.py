@@ -37,6 +37,7 @@ from ._scope import rotated_ld_scope
 from .dota_classes import DOTA_CLASSES, DOTA_PALETTE, DOTA_V1_0, DOTA_V1_5, DOTA_V2_0, make_palette  # noqa: F401
 from .dota_txt import MALFORMED_KINDS, parse_dota_txt
 
+
 def scan_dota_classes(label_dirs: str | Sequence[str]) -> tuple[tuple, Counter]:
     """Class names found in the DOTA labelTxt files of ``label_dirs`` (sorted) and their object counts.
 
