@@ -2,12 +2,14 @@
 from .img_split import (
     SplitConfig,
     SplitStats,
+    finished_images,
     get_sliding_windows,
     image_file_problem,
+    png_params,
     polys_window_iof,
     split_dataset,
     split_image,
 )
 
-__all__ = ['SplitConfig', 'SplitStats', 'get_sliding_windows', 'image_file_problem', 'polys_window_iof',
-           'split_dataset', 'split_image']
+__all__ = ['SplitConfig', 'SplitStats', 'finished_images', 'get_sliding_windows', 'image_file_problem',
+           'png_params', 'polys_window_iof', 'split_dataset', 'split_image']

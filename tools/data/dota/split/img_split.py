@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..', '..')))
 
-from rotated_ld.datasets.split import SplitConfig, split_dataset  # noqa: E402
+from rotated_ld.datasets.split import SplitConfig, finished_images, split_dataset  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help='padding value, 1 or channel number')
     p.add_argument('--save-dir', type=str, default='.', help='to save split images and annfiles')
     p.add_argument('--save-ext', type=str, default='.png', help='the extension of saving images')
+    p.add_argument('--png-compression', type=int, default=0,
+                   help='PNG zlib level of the patches: 0 = stored (default; fastest split and patch decoding, '
+                        '~2x the disk space), 1-9 = smaller and slower, -1 = OpenCV default (what mmrotate '
+                        'writes). Pixels are the same for every level; a re-run may change it')
     p.add_argument('--rescale', action='store_true',
                    help='DOTA_devkit style multi-scale: resize the image by each rate and cut --sizes '
                         'windows; patch names carry the rate (P0000__0.5__0___0)')
@@ -74,7 +78,7 @@ def main(argv=None):
     try:
         cfg = SplitConfig(sizes=args.sizes, gaps=args.gaps, rates=args.rates, img_rate_thr=args.img_rate_thr,
                           iof_thr=args.iof_thr, no_padding=args.no_padding, padding_value=args.padding_value,
-                          save_ext=args.save_ext, rescale=args.rescale)
+                          save_ext=args.save_ext, rescale=args.rescale, png_compression=args.png_compression)
     except ValueError as e:
         sys.exit(f'img_split.py: error: {e}')
     try:
@@ -82,6 +86,11 @@ def main(argv=None):
                              progress=not args.no_progress)
     except (OSError, ValueError) as e:  # bad paths, unreadable images, malformed labelTxt (file:line), bad params
         sys.exit(f'img_split.py: error: {e}')
+    except KeyboardInterrupt:  # files are written temp + rename: what exists is complete, re-running resumes
+        print(f'\nimg_split.py: interrupted; {finished_images(args.save_dir)} images are finished in '
+              f'{args.save_dir}. Run the same command again to resume (finished images are skipped).',
+              file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == '__main__':
