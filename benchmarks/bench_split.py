@@ -212,8 +212,8 @@ def png_table(img_path: str, n_patches: int = 6) -> None:
     img = cv2.imread(img_path)
     h, w = img.shape[:2]
     rng = np.random.default_rng(0)
-    patches = [np.ascontiguousarray(img[y:y + 1024, x:x + 1024])
-               for x, y in zip(rng.integers(0, max(1, w - 1024), n_patches), rng.integers(0, max(1, h - 1024), n_patches))]
+    xs, ys = rng.integers(0, max(1, w - 1024), n_patches), rng.integers(0, max(1, h - 1024), n_patches)
+    patches = [np.ascontiguousarray(img[y:y + 1024, x:x + 1024]) for x, y in zip(xs, ys)]
     C, S, F = cv2.IMWRITE_PNG_COMPRESSION, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_FILTER
     candidates = {
         'opencv default (= mmrotate)': [],
