@@ -138,7 +138,7 @@ def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, 
     """
     from mmengine.registry import init_default_scope
 
-    import rotated_ld  # noqa: F401  (safe checkpoint loader)
+    import rotated_ld.registry  # noqa: F401  (safe checkpoint loader, hub schemes)
     from rotated_ld.registry import MODELS
     from rotated_ld.utils import safe_torch_load
 

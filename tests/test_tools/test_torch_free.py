@@ -124,6 +124,7 @@ def test_registration_still_happens_through_the_scope():
             "print(type(m).__module__, DATASETS.get('rotated_ld.DOTADataset').__module__)\n"
             'from mmengine.runner.checkpoint import CheckpointLoader\n'
             "print(CheckpointLoader._schemes[''].__module__)\n"
+            "print(CheckpointLoader._schemes['torchvision://'].__module__)\n"
             'from mmengine.fileio.backends.registry_utils import backends\n'
             "print(backends['local'].__module__)\n")
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''), OMP_NUM_THREADS='1')
@@ -133,4 +134,5 @@ def test_registration_still_happens_through_the_scope():
     lines = proc.stdout.split()
     assert lines[:2] == ['rotated_ld.evaluation.metrics.dota_metric', 'rotated_ld.datasets.dota']
     assert lines[2] == 'rotated_ld.utils.checkpoint'  # safe loader installed by the scope's registry
-    assert lines[3] == 'rotated_ld.engine.atomic_save'
+    assert lines[3] == 'rotated_ld.utils.pretrained'  # hub names read from the cache, never downloaded
+    assert lines[4] == 'rotated_ld.engine.atomic_save'

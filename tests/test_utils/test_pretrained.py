@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
-import rotated_ld  # noqa: F401  (registers the schemes)
+import rotated_ld.registry  # noqa: F401  (registers the schemes)
 from rotated_ld.models.backbones import ResNet
 from rotated_ld.utils.pretrained import hub_cache_path, model_url, resolve_pretrained
 
