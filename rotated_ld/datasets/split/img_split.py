@@ -22,6 +22,11 @@ counts images, patches, objects in / written / truncated and objects *lost* (IoF
 ``iof_thr`` for every window); malformed annotation lines raise with ``file:line``; optional
 DOTA_devkit-style ``rescale=True`` resizes the image by ``rate`` and names patches with the rate
 token (``P0000__0.5__0___0``, see :mod:`rotated_ld.datasets.dota_patch_name`).
+
+Files are written temp + rename (:func:`write_atomic`: a kill leaves no truncated patch, label or
+marker; the next run deletes leftover ``*.tmp`` files), PNG patches are stored uncompressed by
+default (:func:`png_params`, measured choice) and an object entirely inside a window keeps its
+difficulty (IoF exactly 1; mmrotate's float32 area can give 0.99999994 and difficulty 2).
 """
 from __future__ import annotations
 
