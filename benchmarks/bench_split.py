@@ -12,7 +12,7 @@ Printed, all measured in this run:
 
 1. **PNG settings** for 1024² patches: CPU ms to encode, MB, CPU ms to decode (what each
    training epoch pays). Choice recorded in :func:`rotated_ld.datasets.split.png_params`: level 0
-   without filter ("stored"), see the table; ``--png-compression -1`` gives OpenCV's default.
+   without filter ("stored"), see the numbers below; ``--png-compression -1`` gives OpenCV's default.
 2. **mmrotate vs rotated_ld at nproc 1**, single-scale (1024/200) and multi-scale (1024/500,
    rates 0.5/1.0/1.5): wall and CPU seconds, the ratio, and an output check (same patch names,
    identical decoded pixels, same label lines up to float32 rounding of the coordinates).
@@ -20,12 +20,34 @@ Printed, all measured in this run:
    1-minute load average is printed next to it: with other jobs on the cores this ratio says
    more about the load than about the code.
 
-Numbers of the run that chose the PNG setting (2 shared cores, OpenCV 5.1, 20 scenes of
-1500-2500 px; load avg ~2-4 from other users, so wall-clock ratios are noisy):
+Numbers of the run that chose the PNG setting (OpenCV 5.1; 20 synthetic DOTA scenes of 1500-2500 px,
+written as PNG; 2 cores shared with other jobs at load average 12-16, so the wall-clock ratios and
+above all the 1 -> 2 process ratio are unreliable; CPU seconds are the load-independent cost)::
 
-    PNG 1024² patch, CPU ms encode / MB / ms decode:
-      opencv default (l1, RLE, SUB) 49 / 1.47 / see table    level 1 (zlib default strategy) 81 / 1.25
-      level 0 + OpenCV filter 37 / 3.15                      level 0, no filter (chosen)   6 / 3.15
+    PNG settings, 6 patches of 1024² (CPU time, best of 3):
+      setting                          encode ms     MB decode ms  encode vs default
+      opencv default (= mmrotate)           48.0   1.24      20.6              1.00x
+      level 1 (previous split)              78.5   1.07      21.2              0.61x
+      level 3                              110.6   1.02      19.7              0.43x
+      level 0, OpenCV filter                33.0   3.15       8.5              1.45x
+      RLE, filter NONE                      45.9   2.20      17.3              1.05x
+      RLE, filter UP                        45.4   1.23      19.9              1.06x
+      HUFFMAN_ONLY, filter SUB              50.5   1.47      20.4              0.95x
+      FIXED, filter SUB                     50.9   1.46      19.5              0.94x
+      level 0, filter NONE (chosen)          6.4   3.15       5.4              7.52x
+
+    split of 20 scenes (wall s / CPU s; ratios = mmrotate time / rotated_ld time):
+      setting                  patches      mmrotate   ours nproc1  x wall  x CPU   ours nproc2  1->2 x  load
+      ss 1024/200                  150   79.1/  10.4   35.3/   4.0   2.24x  2.58x   25.5/   4.6   1.38x  14.9
+      ms 1024/500 x0.5,1,1.5       823  307.5/  37.7  101.9/  13.2   3.02x  2.87x   81.7/  13.3   1.25x  15.9
+      output: same names and pixels; labels identical except lines where mmrotate marks an object
+      lying inside the window truncated (float32 IoF < 1; 1372 of 3201 lines here, none with the
+      integer coordinates of real DOTA labels). Disk: 206 MB (mmrotate) vs 473 MB (stored PNG).
+
+Every compressing zlib setting costs about the same (Huffman coding dominates), so the only large
+saving is not compressing: level 0 without the row filter. It also makes each training epoch's
+patch decoding ~4x cheaper; the price is ~2.1x the disk space (``--png-compression -1`` for
+OpenCV's default).
 
 Usage::
 
