@@ -41,8 +41,8 @@ above all the 1 -> 2 process ratio are unreliable; CPU seconds are the load-inde
       ss 1024/200                  150   79.1/  10.4   35.3/   4.0   2.24x  2.58x   25.5/   4.6   1.38x  14.9
       ms 1024/500 x0.5,1,1.5       823  307.5/  37.7  101.9/  13.2   3.02x  2.87x   81.7/  13.3   1.25x  15.9
       output: same names and pixels; labels identical except lines where mmrotate marks an object
-      lying inside the window truncated (float32 IoF < 1; 1372 of 3201 lines here, none with the
-      integer coordinates of real DOTA labels). Disk: 206 MB (mmrotate) vs 473 MB (stored PNG).
+      lying inside the window truncated (float32 IoF < 1; 1372 of 3201 lines here, almost none with the
+      integer coordinates of DOTA labels: 1 of 3000 random integer quads). Disk: 206 vs 473 MB.
 
 Every compressing zlib setting costs about the same (Huffman coding dominates), so the only large
 saving is not compressing: level 0 without the row filter. It also makes each training epoch's
