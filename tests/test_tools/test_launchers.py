@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 
+from tests.conftest import free_port
+
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 HERE = osp.dirname(__file__)
 CONFIG = osp.join(HERE, 'toy_config.py')
@@ -26,7 +28,7 @@ def _env(**extra):
 def test_two_nodes_one_process_each(tmp_path):
     markers = tmp_path / 'markers'
     markers.mkdir()
-    port = 29700 + os.getpid() % 200
+    port = free_port()  # both 'nodes' meet there
     procs = [subprocess.Popen(['bash', 'tools/dist_train.sh', CONFIG, '1', '--work-dir', str(tmp_path / 'wd'),
                                '--cfg-options', 'train_cfg.max_epochs=1'], cwd=ROOT,
                               env=_env(NNODES=2, NODE_RANK=r, MASTER_ADDR='127.0.0.1', PORT=port,
@@ -70,7 +72,7 @@ def test_slurm_train_sh_with_stand_in_srun(tmp_path):
     markers = tmp_path / 'markers'
     markers.mkdir()
     env = _env(PATH=f'{bindir}:{os.environ["PATH"]}', TOY_MARKER_DIR=markers, GRES='',
-               MASTER_PORT=29900 + os.getpid() % 90)
+               MASTER_PORT=free_port())
     r = subprocess.run(['bash', 'tools/slurm_train.sh', 'cpu', 'toy', CONFIG, str(tmp_path / 'wd'), '2',
                         '--cfg-options', 'train_cfg.max_epochs=1'], cwd=ROOT, env=env, capture_output=True,
                        text=True, timeout=300)

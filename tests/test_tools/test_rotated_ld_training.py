@@ -15,6 +15,8 @@ import sys
 
 import pytest
 
+from tests.conftest import free_port
+
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 FAMILIES = {
     'rotated-ld-retinanet-kld': (
@@ -51,7 +53,7 @@ def _options(root, iters):
 
 
 def _env():
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29600 + os.getpid() % 300), OMP_NUM_THREADS='1')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()), OMP_NUM_THREADS='1')
     env['PYTHONPATH'] = os.pathsep.join([ROOT, env.get('PYTHONPATH', '')])
     return env
 

@@ -11,6 +11,8 @@ import time
 import pytest
 import torch
 
+from tests.conftest import free_port
+
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIG = osp.join(osp.dirname(__file__), 'toy_config.py')
 
@@ -98,7 +100,7 @@ def test_amp_on_cpu_uses_bf16_autocast_and_lr_is_reported(tmp_path):
 def test_dist_train_sh_runs_two_processes(tmp_path):
     markers = tmp_path / 'markers'
     markers.mkdir()
-    env = _env(TOY_MARKER_DIR=markers, PYTHON=sys.executable, PORT=29517 + os.getpid() % 200)
+    env = _env(TOY_MARKER_DIR=markers, PYTHON=sys.executable, PORT=free_port())
     r = subprocess.run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(tmp_path / 'wd'),
                         '--cfg-options', 'train_cfg.max_epochs=2'],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
