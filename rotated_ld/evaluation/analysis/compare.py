@@ -215,6 +215,19 @@ def to_markdown(summary: dict, plots: dict | None = None, galleries: dict | None
                      f'{_fmt(m["metrics"]["AP75"], 100)} | {t["iou"]["n"]} | {_fmt(t["iou"]["mean"], 1, 3)} | '
                      f'{_fmt(t["centre_px"]["median"], 1, 2)} | {_fmt(t["size_err"]["median"], 1, 3)} | '
                      f'{_fmt(t["angle_err_deg"]["median"], 1, 2)} |')
+    names = list(summary['models'])
+    classes = sorted({c for m in summary['models'].values() for c in m['metrics']['classes']})
+    lines += ['', '## Per class (AP50 % / mean IoU of TPs / median angle error °)', '',
+              '| class | ' + ' | '.join(names) + ' |', '|---|' + '---|' * len(names)]
+    for c in classes:
+        cells = []
+        for n in names:
+            m = summary['models'][n]
+            ap = m['metrics']['classes'].get(c, {}).get('AP50')
+            t = m['tp_stats']['classes'].get(c)
+            cells.append(f'{_fmt(ap, 100)} / {_fmt(t["iou"]["mean"] if t else None, 1, 3)} / '
+                         f'{_fmt(t["angle_err_deg"]["median"] if t else None, 1, 1)}')
+        lines.append(f'| {c} | ' + ' | '.join(cells) + ' |')
     lines += ['', '## Per size bucket (TPs: count, mean IoU, median angle error °)', '',
               '| model | ' + ' | '.join(summary['rules']['size_buckets']) + ' |',
               '|---|' + '---|' * len(summary['rules']['size_buckets'])]
