@@ -34,7 +34,7 @@ from mmengine.structures import InstanceData  # noqa: E402
 
 DEFAULT = 'configs/ld/ld-vlr-kd_r18-slim-gfl-r18-slim_fpn_synthetic_coco.py'
 LD_KEYS = ('loss_ld', 'loss_ld_vlr', 'loss_kd', 'loss_kd_vlr', 'loss_im', 'imitation_method', 'vlr',
-           'distill_cfg', 'gibox_cfg')
+           'distill_cfg', 'gibox_cfg', 'distiller')
 
 
 def parse_args(argv=None):

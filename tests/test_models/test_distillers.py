@@ -13,15 +13,14 @@ from rotated_ld.models.distillers import (
     LDDistiller,
     VLRRegion,
     atss_thresholds,
-    distribution_kl,
     finegrained_mask,
     gibox_mask,
-    hbox_iou_diou,
     imitation_mask,
     inside_gt_mask,
     level_mean,
     quality_weights,
 )
+from rotated_ld.models.losses import distribution_kl
 from rotated_ld.models.losses.im_loss import IMLoss
 from rotated_ld.models.losses.kd_loss import KnowledgeDistillationKLDivLoss
 from tests.conftest import DEVICES
@@ -179,18 +178,21 @@ def test_vlr_matches_brute_force(mode, exclude):
     assert (out > 0).any()
 
 
-def test_vlr_empty_and_custom_overlap():
+def test_vlr_empty_and_rotated_equals_horizontal_at_angle_zero():
     priors = _grid_priors([(4, 4)], [8]).float()
     assert VLRRegion()(priors, [16], torch.zeros(0, 4)).shape == (16,)
-    calls = []
-
-    def overlap_fn(p, g):  # e.g. rotated IoU for the rotated heads
-        calls.append(g.shape)
-        return hbox_iou_diou(p, torch.tensor([[0., 0., 20., 20.]]))
-
-    rb = torch.tensor([[10., 10., 20., 20., 0.3]])
-    w = VLRRegion(overlap_fn=overlap_fn)(priors, [16], rb)
-    assert calls == [(1, 5)] and w.shape == (16,)
+    assert VLRRegion(box_type='rbox')(priors, [16], torch.zeros(0, 5)).shape == (16,)
+    # an angle-0 rbox is the same box as its xyxy: the rotated overlaps (polygon clipping) must give
+    # the horizontal path's VLR (closed-form box algebra)
+    hb = torch.tensor([[2., 3., 22., 19.], [9., 1., 30., 12.]])
+    rb = torch.cat([(hb[:, :2] + hb[:, 2:]) / 2, hb[:, 2:] - hb[:, :2], torch.zeros(2, 1)], 1)
+    for overlap in ('diou', 'iof_diou'):
+        w_h = VLRRegion(overlap=overlap, exclude_pos=False)(priors, [16], hb)
+        w_r = VLRRegion(overlap=overlap, exclude_pos=False, box_type='rbox')(priors, [16], rb)
+        assert (w_h > 0).any()
+        torch.testing.assert_close(w_r, w_h, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match='box_type'):
+        VLRRegion(box_type='poly')
 
 
 def test_atss_threshold_hand_case():

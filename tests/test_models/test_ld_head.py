@@ -6,7 +6,7 @@ from mmengine.structures import InstanceData
 
 from rotated_ld.models.dense_heads.gfl_head import GFLHead
 from rotated_ld.models.dense_heads.ld_head import LDHead
-from rotated_ld.models.distillers import distribution_kl
+from rotated_ld.models.losses import distribution_kl
 from rotated_ld.structures import DetDataSample
 from tests.conftest import DEVICES
 
@@ -141,7 +141,7 @@ def test_vlr_overlap_modes_and_positives(seed):
         head = LDHead(3, 4, vlr=dict(type='VLRRegion', overlap='iof_diou', exclude_pos=excl), **TINY)
         flat = head.flatten(*head(feats))
         tg = head.get_targets(flat, gts, metas)
-        out[excl] = (head._vlr_weights(flat, tg), tg.pos_mask.reshape(-1))
+        out[excl] = (head.distill_regions(flat, tg).vlr_weight, tg.pos_mask.reshape(-1))
     w_ex, pos = out[True]
     w_in, _ = out[False]
     assert (w_ex[pos] == 0).all() and (w_ex > 0).any()

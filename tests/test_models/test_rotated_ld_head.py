@@ -9,7 +9,8 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from rotated_ld.models.dense_heads.rotated_ld_head import RotatedLDHead, rotated_overlap_fn
+from rotated_ld.models.dense_heads.rotated_ld_head import RotatedLDHead
+from rotated_ld.models.distillers import overlap_fn
 from rotated_ld.registry import MODELS
 from rotated_ld.structures import DetDataSample
 
@@ -115,7 +116,7 @@ def test_angle_ld_weights_and_temperature_are_configurable():
 
 
 def test_rotated_vlr_overlap_fn_known_case():
-    fn = rotated_overlap_fn('diou')
+    fn = overlap_fn('rbox', 'diou')
     prior = torch.tensor([[0.0, 0.0, 8.0, 8.0]])
     # the same square as a rotated box → IoU 1, D 1; a 90°-turned copy too
     iou, d = fn(prior, torch.tensor([[4.0, 4.0, 8.0, 8.0, 0.0], [4.0, 4.0, 8.0, 8.0, math.pi / 2]]))
@@ -130,7 +131,7 @@ def test_vlr_weights_exclude_positives(seed):
     head = tiny_ld_head()
     flat = head.flatten(*head(feats()))
     targets = head.get_targets(flat, gts(), [META])
-    v = head.vlr_weights(flat, targets)
+    v = head.distill_regions(flat, targets).vlr_weight
     assert (v > 0).any()
     assert (v[targets.pos_mask.reshape(-1)] == 0).all()
 

@@ -75,7 +75,6 @@ def _run(capsys, cfg, img, ann, out):
 
 @pytest.mark.parametrize('cfg,rotated', [(HBOX_CFG, False), (RBOX_CFG, True)], ids=['ld-hbox', 'rotated-ld'])
 def test_counts_equal_direct_assignment(scene, tmp_path, capsys, cfg, rotated):
-    from rotated_ld.models.dense_heads.rotated_ld_head import rotated_overlap_fn
     from rotated_ld.models.distillers import VLRRegion
 
     img, ann = scene
@@ -90,7 +89,7 @@ def test_counts_equal_direct_assignment(scene, tmp_path, capsys, cfg, rotated):
     res = head.assigner.assign(prior_boxes, nlp, gts, labels)
     pos = res.gt_inds >= 0
     vlr = VLRRegion(topk=9, alpha=0.25, overlap='diou', exclude_pos=True,
-                    overlap_fn=rotated_overlap_fn('diou') if rotated else None)
+                    box_type='rbox' if rotated else 'hbox')
     v = vlr(prior_boxes, nlp, gts, pos, thresholds=res.thresholds) > 0
     exp_main, exp_vlr = _per_level(pos, nlp), _per_level(v, nlp)
     assert [printed[f'P{i + 3}']['priors'] for i in range(5)] == nlp
@@ -100,7 +99,7 @@ def test_counts_equal_direct_assignment(scene, tmp_path, capsys, cfg, rotated):
 
 
 def test_rotated_ld_retinanet_region(scene, tmp_path, capsys):
-    from rotated_ld.models.dense_heads.rotated_ld_retina_head import rotated_ld_region
+    from rotated_ld.models.distillers import RotatedLDRegion
 
     img, ann = scene
     printed = _run(capsys, RETINA_CFG, img, ann, tmp_path / 'regions.jpg')
@@ -111,7 +110,7 @@ def test_rotated_ld_retinanet_region(scene, tmp_path, capsys):
     priors, nlp = head.priors(sizes, 'cpu')
     gts = _gts(ann, True, 'oc')
     res = head.assigner.assign(priors, gts, torch.zeros(len(gts), dtype=torch.long))
-    region = rotated_ld_region(priors, nlp, gts) > 0
+    region = RotatedLDRegion()(priors, nlp, gts) > 0
     assert [printed[f'P{i + 3}']['main'] for i in range(5)] == _per_level(res.gt_inds > 0, nlp)
     assert [printed[f'P{i + 3}']['vlr'] for i in range(5)] == _per_level(region, nlp)
 

@@ -3,16 +3,18 @@
 The student head of CONFIG is built (no weights needed: assignment and regions depend on priors and
 ground truth only) and its OWN region code is run on IMAGE with its ground truth:
 
+Every LD head answers the same public call, ``head.distill_regions(flat, targets)`` (the LD engine,
+``rotated_ld.models.distillers``), so this tool has no branch per head family:
+
 * GFL LD heads (``LDHead``, configs/ld; ``RotatedLDHead``, configs/rotated_ld, configs/demo):
   Main = positives of the head's (rotated) ATSS assigner (``head.get_targets``); VLR = the
-  distiller's ``VLRRegion`` with the assigner's thresholds (``LDHead._vlr_weights`` /
-  ``RotatedLDHead.vlr_weights``), shaded by its weight (IoU with the GT); imitation masks =
-  ``LDHead._imitation_mask`` (fitnet / ingt / finegrained / decouple foreground; ``gibox`` depends
-  on predictions and needs ``--teacher-ckpt``);
+  distiller's ``VLRRegion`` with the assigner's thresholds, shaded by its weight (IoU with the GT);
+  imitation masks (fitnet / ingt / finegrained / decouple foreground; ``gibox`` depends on
+  predictions and needs ``--teacher-ckpt``);
 * Rotated-LD RetinaNet (``RotatedLDRetinaHead``, configs/rotated_ld_retinanet): Main = positives of
-  its max-IoU assigner; the distillation region of LD/KD = ``head.region_weights`` (the
-  ``rotated_ld_region`` rule: axis-aligned IoU ≥ 0.25·ATSS threshold, positives included), drawn in
-  the VLR colour; 9 anchors per location, a location is coloured when any of its anchors is in.
+  its max-IoU assigner; the distillation region of LD/KD (``RotatedLDRegion``: axis-aligned IoU ≥
+  0.25·ATSS threshold, positives included), drawn in the VLR colour (JDet: the KD region, every
+  labelled prior); 9 anchors per location, a location is coloured when any of its anchors is in.
 
 One panel per FPN level plus a legend panel; counts of priors (anchors) per level are printed as
 ``P3 stride=8 featmap=HxW priors=N main=M vlr=V im=I`` (``region=`` instead of ``vlr=`` for
@@ -217,10 +219,6 @@ def compute_regions(head, img_shape: tuple, gt, pad_size_divisor: int = 32, stud
     """
     import torch
 
-    from rotated_ld.models.dense_heads.ld_head import LDHead
-    from rotated_ld.models.dense_heads.rotated_ld_head import RotatedLDHead
-    from rotated_ld.models.dense_heads.rotated_ld_retina_head import RotatedLDRetinaHead
-
     family = head_family(head)
     sizes, pad = featmap_sizes(head, img_shape, pad_size_divisor)
     outs = student_outs if student_outs is not None else _zero_outputs(head, family, sizes)
@@ -228,59 +226,44 @@ def compute_regions(head, img_shape: tuple, gt, pad_size_divisor: int = 32, stud
     meta = dict(img_shape=tuple(img_shape[:2]), ori_shape=tuple(img_shape[:2]), pad_shape=pad,
                 batch_input_shape=pad, scale_factor=(1.0, 1.0))
     res = RegionResult(type(head).__name__, family, 'VLR', None)
+    distiller = getattr(head, 'distiller', None)
     with torch.no_grad():
         if family == 'retina':
             flat = head.flat_outputs(*outs)
             targets = head.get_targets(flat.priors, [gt])
-            main = targets.pos_mask[0]
-            vlr = None
-            if isinstance(head, RotatedLDRetinaHead):
-                w_ld, w_kd = head.region_weights(flat, targets)
-                if head.region == 'rotated_ld':
-                    vlr, res.second_name = w_ld[0], 'LD/KD region'
-                    res.second_note = 'axis-aligned IoU >= 0.25 thr, positives included'
-                else:  # JDet: LD on positives (= main), KD on every labelled prior
-                    vlr, res.second_name = w_kd[0], 'KD region'
-                    res.second_note = 'every prior with label weight > 0; LD = main'
-            else:
-                res.notes.append(f'{type(head).__name__} has no distillation region (not an LD head)')
-            centers = flat.priors[::head.num_base_priors, :2]
-            nlp, A, im = flat.num_level_priors, head.num_base_priors, None
+            centers, A = flat.priors[::head.num_base_priors, :2], head.num_base_priors
         else:
             flat = head.flatten(*outs)
             targets = head.get_targets(flat, [gt], [meta])
-            main = targets.pos_mask[0]
-            vlr = im = None
-            if isinstance(head, RotatedLDHead):
-                if head._vlr_region is not None:
-                    vlr = head.vlr_weights(flat, targets)
-            elif isinstance(head, LDHead):
-                d = head.distiller
-                if d.needs_vlr:
-                    vlr = head._vlr_weights(flat, targets)
-                if d.imitation_method is not None:
-                    res.im_method = d.imitation_method
-                    B, Ap, C = flat.cls_logits.shape
-                    s_cls, s_reg = flat.cls_logits.reshape(B * Ap, C), flat.reg_logits.reshape(B * Ap, -1)
-                    if teacher_outs is not None:
-                        t_cls, t_reg = (t.reshape(B * Ap, -1) for t in head.flatten_outputs(*teacher_outs[:2]))
-                    else:
-                        t_cls, t_reg = s_cls, s_reg
-                    if d.imitation_method == 'gibox' and teacher_outs is None:
-                        res.notes.append('gibox imitation depends on predictions: give --teacher-ckpt '
-                                         '(and --checkpoint for a trained student); mask not drawn')
-                    else:
-                        im = head._imitation_mask(flat, targets, s_cls, t_cls, s_reg, t_reg)
+            centers, A = flat.priors[:, :2], 1
+        main, nlp = targets.pos_mask[0], flat.num_level_priors
+        vlr = im = None
+        if distiller is None or not hasattr(head, 'distill_regions'):
+            res.notes.append(f'{type(head).__name__} is not an LD head: only the assignment is shown')
+        else:
+            # the head's own region code, through its one public entry point
+            kwargs = {'teacher_outs': teacher_outs} if distiller.imitation_method == 'gibox' else {}
+            regions = head.distill_regions(flat, targets, **kwargs)
+            if distiller.region is not None:  # published Rotated-LD rule: one region for LD and KD
+                vlr, res.second_name = regions.main_weight, 'LD/KD region'
+                res.second_note = f'axis-aligned IoU >= {distiller.region.alpha:g} thr, positives included'
+            elif distiller.kd_region == 'labelled':  # JDet: LD on positives (= main), KD on every labelled prior
+                vlr, res.second_name = regions.kd_mask.float(), 'KD region'
+                res.second_note = 'every prior with label weight > 0; LD = main'
             else:
-                res.notes.append(f'{type(head).__name__} is not an LD head: only the assignment is shown')
-            if vlr is None and (isinstance(head, (LDHead, RotatedLDHead))):
-                res.notes.append('no VLR term in this config (its weights are 0 or None)')
-            region = (head._vlr_region if isinstance(head, RotatedLDHead)
-                      else getattr(getattr(head, 'distiller', None), 'vlr', None))
-            if region is not None:
-                res.second_note = 'positives excluded' if region.exclude_pos else 'positives included'
-            centers = flat.priors[:, :2]
-            nlp, A = flat.num_level_priors, 1
+                vlr = regions.vlr_weight
+                if vlr is None:
+                    res.notes.append('no VLR term in this config (its weights are 0 or None)')
+                vlr_cfg = next((d.vlr for d in (distiller, getattr(head, 'angle_distiller', None))
+                                if d is not None and d.vlr is not None), None)
+                if vlr_cfg is not None:
+                    res.second_note = 'positives excluded' if vlr_cfg.exclude_pos else 'positives included'
+            if distiller.imitation_method is not None:
+                res.im_method = distiller.imitation_method
+                im = regions.im_mask
+                if im is None:
+                    res.notes.append('gibox imitation depends on predictions: give --teacher-ckpt '
+                                     '(and --checkpoint for a trained student); mask not drawn')
     start_p = start_c = 0
     strides = level_strides(head)
     for lvl, (n, hw) in enumerate(zip(nlp, sizes)):

@@ -27,6 +27,7 @@ from torch import Tensor
 
 from rotated_ld.registry import MODELS, TASK_UTILS
 
+from ..distillers import RegionInputs
 from ..layers import ConvModule, Integral, Scale
 from ..losses.iou_loss import aligned_box_overlaps
 from ..task_modules.coders.distance_point_coder import bbox2distance, distance2bbox
@@ -355,6 +356,23 @@ class GFLHead(BaseDenseHead):
         loss_cls = self.loss_cls(cls, (labels, score), weight=targets.label_weights.reshape(-1),
                                  avg_factor=targets.num_pos_avg)
         return dict(loss_cls=loss_cls, loss_bbox=loss_bbox / weight_sum, loss_dfl=loss_dfl / weight_sum)
+
+    def region_inputs(self, flat: FlatOutputs, targets: Targets) -> RegionInputs:
+        """What the LD engine needs to select distillation regions (after the core losses).
+
+        GTs are the assigner's: xyxy pixels here, internal-version rboxes for the rotated head
+        (``targets.extra['internal_gt_bboxes']``); thresholds are the assigner's ATSS thresholds.
+        """
+        num_imgs, num_priors = targets.pos_mask.shape
+        pos_weight = flat.reg_logits.new_zeros(num_imgs * num_priors, dtype=torch.float32)
+        if targets.pos_inds is not None and targets.pos_inds.numel():
+            pos_weight[targets.pos_inds] = targets.pos_weights.float()
+        gts = targets.extra.get('internal_gt_bboxes')
+        if gts is None:
+            gts = [g.bboxes for g in targets.batch_gt_instances]
+        return RegionInputs(flat.prior_boxes, list(flat.num_level_priors), flat.level_ids, list(gts),
+                            targets.pos_mask, pos_weight.reshape(num_imgs, num_priors), targets.valid_mask,
+                            [r.thresholds for r in targets.assign_results], targets.label_weights)
 
     def _extra_losses(self, flat: FlatOutputs, targets: Targets, **extra: Any) -> dict:
         """The one hook distillation heads override; GFL adds nothing.

@@ -1,16 +1,20 @@
 """LD head: a GFL student distilled from a teacher's box distributions and class logits.
 
 Localization Distillation (Zheng et al., CVPR 2022, arXiv 2102.12252; TPAMI 2023, arXiv 2204.05957).
-Overrides only :meth:`GFLHead._extra_losses`; the maths lives in
-:class:`rotated_ld.models.distillers.LDDistiller` (shared with the rotated LD heads).
+Adds only the distillation hook to :class:`GFLHead`; regions and maths live in the LD engine
+:class:`rotated_ld.models.distillers.LDDistiller` (the same class the rotated LD heads use).
 
-Terms (ld-method.md §2–§6; every LD README row is a config of these weights):
-``loss_ld`` Main LD (positives, weight ``w_i``, T 10, 0.25, Σ/4); ``loss_ld_vlr`` VLR LD (VLR, weight
-IoU, T 10, 0.25, Σ/16); ``loss_kd`` Main KD on class logits (T 2, 10, per-level mean);
-``loss_kd_vlr`` VLR KD (weight 0 by default); ``loss_im`` feature imitation
-(``imitation_method``). Unlike mmdet's ``LDHead`` (Main LD only, issue mmdet#7394) all are here.
-Teacher outputs come from :class:`KDSingleStageDetector` as ``teacher_outs`` (per-level
-``(cls_scores, bbox_preds)``) and ``teacher_feats`` (teacher neck outputs).
+Terms (docs/ld.md; every LD README row is a config of these weights): ``loss_ld`` Main LD (positives,
+weight ``w_i``, T 10, 0.25, Σ/4); ``loss_ld_vlr`` VLR LD (VLR, weight IoU, T 10, 0.25, Σ/16);
+``loss_kd`` Main KD on class logits (T 2, 10, per-level mean); ``loss_kd_vlr`` VLR KD (weight 0 by
+default); ``loss_im`` feature imitation (``imitation_method``). Unlike mmdet's ``LDHead`` (Main LD
+only, issue mmdet#7394) all are here. Teacher outputs come from :class:`KDSingleStageDetector` as
+``teacher_outs`` (per-level ``(cls_scores, bbox_preds)``) and ``teacher_feats`` (teacher neck outputs).
+
+Config: ``distiller=dict(loss_ld=..., loss_ld_vlr=..., loss_kd=..., vlr=..., imitation_method=...)``
+merged over :data:`~rotated_ld.models.distillers.GFL_DISTILLER`; the keys LDHead took before
+(``loss_ld``, ``loss_ld_vlr``, ``loss_kd``, ``loss_kd_vlr``, ``loss_im``, ``imitation_method``, ``vlr``,
+``distill_cfg``) are still accepted at the head level and translated into it.
 """
 from __future__ import annotations
 
@@ -21,8 +25,8 @@ from torch import Tensor
 
 from rotated_ld.registry import MODELS
 
-from ..distillers import gibox_mask, imitation_mask
-from ..distillers.distiller import DEFAULT_IM, DEFAULT_KD, DEFAULT_KD_VLR, DEFAULT_LD, DEFAULT_LD_VLR, DEFAULT_VLR
+from ..distillers import GFL_DISTILLER, DistillRegions, distiller_cfg, gibox_mask, imitation_mask
+from ..distillers.distiller import pop_gfl_head_keys
 from ..task_modules.coders.distance_point_coder import distance2bbox
 from ..utils import flatten_levels, reduce_mean
 from .gfl_head import FlatOutputs, GFLHead, Targets
@@ -34,32 +38,40 @@ class LDHead(GFLHead):
 
     Args:
         num_classes, in_channels, **kwargs: as :class:`GFLHead`.
-        loss_ld (dict | None): Main LD, default ``KnowledgeDistillationKLDivLoss`` 0.25, T 10.
-        loss_ld_vlr (dict | None): VLR LD, default 0.25, T 10.
-        loss_kd (dict | None): Main KD, default 10, T 2.
-        loss_kd_vlr (dict | None): VLR KD, default weight 0, T 2.
-        loss_im (dict | None): ``IMLoss`` (default weight 2.0), used with ``imitation_method``.
-        imitation_method (str | None): ``fitnet | ingt | finegrained | decouple | gibox``.
-        vlr (dict): ``VLRRegion`` config (topk 9, alpha 0.25, overlap ``'diou'`` or
-            ``'iof_diou'``, exclude_pos True).
-        distill_cfg (dict, optional): further :class:`LDDistiller` options: ``ld_normalize``
-            (``'sum'`` reference | ``'mean'``), ``ld_divisor`` (4), ``ld_vlr_divisor`` (16),
-            ``kd_normalize``, ``im_bg_weight`` (2).
+        distiller (dict, optional): :class:`LDDistiller` options over ``GFL_DISTILLER``:
+            ``loss_ld`` (0.25, T 10), ``loss_ld_vlr`` (0.25, T 10), ``loss_kd`` (10, T 2),
+            ``loss_kd_vlr`` (0, T 2), ``loss_im`` (``IMLoss`` 2.0), ``imitation_method``
+            (``fitnet | ingt | finegrained | decouple | gibox``), ``vlr`` (``VLRRegion``),
+            ``ld_normalize``, ``ld_divisor``, ``ld_vlr_divisor``, ``kd_normalize``, ``im_bg_weight``.
         gibox_cfg (dict, optional): ``iou_threshold`` (0.3) and ``topk`` (10) of GI selection.
     """
 
-    def __init__(self, num_classes: int, in_channels: int, *,
-                 loss_ld: Optional[dict] = DEFAULT_LD, loss_ld_vlr: Optional[dict] = DEFAULT_LD_VLR,
-                 loss_kd: Optional[dict] = DEFAULT_KD, loss_kd_vlr: Optional[dict] = DEFAULT_KD_VLR,
-                 loss_im: Optional[dict] = DEFAULT_IM, imitation_method: Optional[str] = None,
-                 vlr: Optional[dict] = DEFAULT_VLR, distill_cfg: Optional[dict] = None,
+    def __init__(self, num_classes: int, in_channels: int, *, distiller: Optional[dict] = None,
                  gibox_cfg: Optional[dict] = None, **kwargs: Any) -> None:
+        legacy = pop_gfl_head_keys(kwargs)
         super().__init__(num_classes, in_channels, **kwargs)
-        self.distiller = MODELS.build(dict(
-            type='LDDistiller', loss_ld=loss_ld, loss_ld_vlr=loss_ld_vlr, loss_kd=loss_kd,
-            loss_kd_vlr=loss_kd_vlr, loss_im=loss_im, imitation_method=imitation_method, vlr=vlr,
-            **(distill_cfg or {})))
+        cfg = distiller_cfg(distiller_cfg(GFL_DISTILLER, legacy), distiller)
+        self.distiller = MODELS.build(dict(cfg, box_type='hbox'))
         self.gibox_cfg = dict(iou_threshold=0.3, topk=10, **(gibox_cfg or {}))
+
+    def distill_regions(self, flat: FlatOutputs, targets: Targets,
+                        teacher_outs: Optional[Sequence[Sequence[Tensor]]] = None) -> DistillRegions:
+        """Main, VLR, KD and imitation regions of a batch (``P = B·A`` rows; see :class:`DistillRegions`).
+
+        ``teacher_outs`` is needed only by the ``gibox`` imitation (it depends on predictions);
+        without it that mask is ``None``.
+        """
+        d = self.distiller
+        regions = d.regions(self.region_inputs(flat, targets))
+        if d.imitation_method is not None and (d.imitation_method != 'gibox' or teacher_outs is not None):
+            B, A, C = flat.cls_logits.shape
+            s_cls, s_reg = flat.cls_logits.reshape(B * A, C), flat.reg_logits.reshape(B * A, -1)
+            t_cls, t_reg = ((t.reshape(B * A, -1) for t in self.flatten_outputs(*teacher_outs[:2]))
+                            if teacher_outs is not None else (s_cls, s_reg))
+            regions.im_mask = self._imitation_mask(flat, targets, s_cls, t_cls, s_reg, t_reg)
+            # decouple background: every valid location outside the mask, padding left out
+            regions.im_bg_mask = targets.valid_mask.reshape(-1) & ~regions.im_mask
+        return regions
 
     def _extra_losses(self, flat: FlatOutputs, targets: Targets, *,
                       teacher_outs: Optional[Sequence[Sequence[Tensor]]] = None,
@@ -71,45 +83,21 @@ class LDHead(GFLHead):
         d = self.distiller
         B, A, C = flat.cls_logits.shape
         t_cls, t_reg = self.flatten_outputs(*teacher_outs)
-        s_cls, s_reg = flat.cls_logits.reshape(B * A, C), flat.reg_logits.reshape(B * A, -1)
-        t_cls, t_reg = t_cls.reshape(B * A, -1), t_reg.reshape(B * A, -1)
-        pos_mask = targets.pos_mask.reshape(-1)
-        pos_weight = s_reg.new_zeros(B * A)
-        pos_weight[targets.pos_inds] = targets.pos_weights.float()
-        level_ids = flat.level_ids.repeat(B)
-        vlr_weight = self._vlr_weights(flat, targets) if d.needs_vlr else None
-        s_f = t_f = im_mask = im_bg = None
+        regions = self.distill_regions(flat, targets, teacher_outs)
+        s_f = t_f = None
         if d.needs_feats:
             if feats is None or teacher_feats is None:
                 raise ValueError('feature imitation needs the student and teacher neck features')
             s_f, t_f = (flatten_levels(f).reshape(B * A, -1) for f in (feats, teacher_feats))
-            im_mask = self._imitation_mask(flat, targets, s_cls, t_cls, s_reg, t_reg)
-            im_bg = targets.valid_mask.reshape(-1) & ~im_mask  # decouple background, no padding
         avg = vlr_avg = None
         if d.ld_normalize == 'mean':
             avg = targets.weight_sum
-            if vlr_weight is not None:
-                vlr_avg = max(reduce_mean(vlr_weight.sum().detach()).item(), 1.0)
-        return d(student_reg=s_reg, teacher_reg=t_reg, num_bins=self.reg_max + 1,
-                 pos_mask=pos_mask, pos_weight=pos_weight, vlr_weight=vlr_weight,
-                 student_cls=s_cls, teacher_cls=t_cls, level_ids=level_ids,
-                 num_levels=len(flat.num_level_priors), student_feats=s_f, teacher_feats=t_f,
-                 im_mask=im_mask, im_bg_mask=im_bg, avg_factor=avg, vlr_avg_factor=vlr_avg)
-
-    @torch.no_grad()
-    def _vlr_weights(self, flat: FlatOutputs, targets: Targets) -> Tensor:
-        """(B·A,) VLR weights; per image over its valid priors, ATSS thresholds reused."""
-        B, A = targets.pos_mask.shape
-        out = flat.prior_boxes.new_zeros(B, A)
-        for i in range(B):
-            vidx = targets.valid_mask[i].nonzero().squeeze(1)
-            gts = targets.batch_gt_instances[i].bboxes.to(out.device).float()
-            nlp = torch.bincount(flat.level_ids[vidx], minlength=len(flat.num_level_priors))
-            thr = targets.assign_results[i].thresholds
-            out[i, vidx] = self.distiller.vlr(flat.prior_boxes[vidx], nlp.tolist(), gts,
-                                              targets.pos_mask[i, vidx],
-                                              thresholds=thr if thr.numel() == len(gts) else None)
-        return out.reshape(-1)
+            if regions.vlr_weight is not None:
+                vlr_avg = max(reduce_mean(regions.vlr_weight.sum().detach()).item(), 1.0)
+        return d(student_reg=flat.reg_logits.reshape(B * A, -1), teacher_reg=t_reg.reshape(B * A, -1),
+                 num_bins=self.reg_max + 1, regions=regions, student_cls=flat.cls_logits.reshape(B * A, C),
+                 teacher_cls=t_cls.reshape(B * A, -1), student_feats=s_f, teacher_feats=t_f,
+                 avg_factor=avg, vlr_avg_factor=vlr_avg)
 
     @torch.no_grad()
     def _imitation_mask(self, flat: FlatOutputs, targets: Targets, s_cls: Tensor, t_cls: Tensor,

@@ -28,67 +28,14 @@ prior's area instead of IoU). The ATSS thresholds are the rotated assigner's.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Optional
-
-import torch
-from torch import Tensor
 
 from rotated_ld.registry import MODELS
 
-from ..distillers.regions import VLR_OVERLAPS
+from ..distillers import ANGLE_DISTILLER, GFL_DISTILLER, DistillRegions, distiller_cfg
 from .gfl_head import Targets
 from .rotated_gfl_head import RotatedFlatOutputs, RotatedGFLHead
-
-_KL = 'KnowledgeDistillationKLDivLoss'
-_VLR = {'type': 'VLRRegion', 'topk': 9, 'alpha': 0.25, 'overlap': 'diou', 'exclude_pos': True}
-_DISTILLER = {
-    'type': 'LDDistiller',
-    'loss_ld': {'type': _KL, 'loss_weight': 0.25, 'T': 10},
-    'loss_ld_vlr': {'type': _KL, 'loss_weight': 0.25, 'T': 10},
-    'loss_kd': {'type': _KL, 'loss_weight': 10, 'T': 2},
-    'loss_kd_vlr': {'type': _KL, 'loss_weight': 0, 'T': 2},
-    'loss_im': None,
-    'vlr': _VLR,
-}
-_ANGLE_DISTILLER = {
-    'type': 'LDDistiller',
-    'loss_ld': {'type': _KL, 'loss_weight': 0.015, 'T': 5, 'bin_reduction': 'sum'},
-    'loss_ld_vlr': {'type': _KL, 'loss_weight': 0.015, 'T': 5, 'bin_reduction': 'sum'},
-    'loss_kd': None,
-    'loss_kd_vlr': None,
-    'loss_im': None,
-    'vlr': _VLR,
-    'ld_divisor': 1.0,
-    'ld_vlr_divisor': 4.0,
-    'suffix': '_angle',
-}
-
-
-def rotated_overlap_fn(mode: str = 'diou'):
-    """``overlap_fn`` for :class:`VLRRegion` on rotated GTs: ``(priors (A, 4) xyxy, gts (G, 5)) -> (IoU, D)``.
-
-    ``D = IoU − ρ²/c²`` (``'diou'``) or ``inter/area(prior) − ρ²/c²`` (``'iof_diou'``); ρ = distance of
-    the centres, c = diagonal of the axis-aligned box enclosing the prior and the GT's horizontal hull.
-    """
-    if mode not in VLR_OVERLAPS:
-        raise ValueError(f'vlr overlap={mode!r}; expected one of {VLR_OVERLAPS}')
-
-    def fn(priors: Tensor, gts: Tensor) -> tuple[Tensor, Tensor]:
-        from rotated_ld.ops import box_iou_rotated
-        from rotated_ld.structures.bbox import hbox2rbox, rbox2hbox
-
-        prb = hbox2rbox(priors.float())
-        g = gts.float()
-        iou = box_iou_rotated(prb, g)
-        base = iou if mode == 'diou' else box_iou_rotated(prb, g, mode='iof')
-        hull = rbox2hbox(g)
-        lt = torch.minimum(priors[:, None, :2].float(), hull[None, :, :2])
-        rb = torch.maximum(priors[:, None, 2:].float(), hull[None, :, 2:])
-        c2 = (rb - lt).pow(2).sum(-1) + 1e-6
-        rho2 = (prb[:, None, :2] - g[None, :, :2]).pow(2).sum(-1)
-        return iou, base - rho2 / c2
-
-    return fn
 
 
 @MODELS.register_module()
@@ -116,43 +63,27 @@ class RotatedLDHead(RotatedGFLHead):
             distill_angle = is_dist
         if distill_angle and not is_dist:
             raise ValueError(f'distill_angle=True needs a distribution angle coder; got {self.angle_coder_type}')
-        dcfg = dict(_DISTILLER if distiller is None else distiller)
+        dcfg = distiller_cfg(dict(GFL_DISTILLER, loss_im=None), distiller)
         if not distill_edges:
             dcfg.update(loss_ld=None, loss_ld_vlr=None)
-        self.distiller = MODELS.build(dcfg)
+        # the VLR compares the prior's square box with the rotated GT (box_type='rbox')
+        self.distiller = MODELS.build(dict(dcfg, box_type='rbox'))
         self.angle_distiller = None
         if distill_angle:
-            self.angle_distiller = MODELS.build(dict(_ANGLE_DISTILLER if angle_distiller is None
-                                                     else angle_distiller))
+            self.angle_distiller = MODELS.build(dict(distiller_cfg(ANGLE_DISTILLER, angle_distiller),
+                                                     box_type='rbox'))
         self.distill_edges, self.distill_angle = distill_edges, bool(distill_angle)
         self.angle_square_weight = angle_square_weight
-        # the VLR region objects compare rotated boxes (the horizontal default would be wrong)
-        for d in (self.distiller, self.angle_distiller):
-            if d is not None and d.vlr is not None:
-                d.vlr.overlap_fn = rotated_overlap_fn(d.vlr.overlap)
 
-    @property
-    def _vlr_region(self):
-        for d in (self.distiller, self.angle_distiller):
-            if d is not None and d.needs_vlr:
-                return d.vlr
-        return None
+    def distill_regions(self, flat: RotatedFlatOutputs, targets: Targets) -> DistillRegions:
+        """Main, VLR and KD regions of a batch (``P = B·A`` rows; see :class:`DistillRegions`).
 
-    @torch.no_grad()
-    def vlr_weights(self, flat: RotatedFlatOutputs, targets: Targets) -> Tensor:
-        """VLR weight ``v`` (B·A,) per prior (rotated IoU with the GT that put it in the VLR)."""
-        region = self._vlr_region
-        num_imgs, num_priors = targets.labels.shape
-        out = flat.cls_logits.new_zeros((num_imgs, num_priors), dtype=torch.float32)
-        gts = targets.extra['internal_gt_bboxes']
-        for i in range(num_imgs):
-            vidx = targets.valid_mask[i].nonzero().squeeze(1)
-            if gts[i].numel() == 0 or vidx.numel() == 0:
-                continue
-            nlp = torch.bincount(flat.level_ids[vidx], minlength=len(flat.num_level_priors)).tolist()
-            out[i, vidx] = region(flat.prior_boxes[vidx], nlp, gts[i], targets.pos_mask[i, vidx],
-                                  thresholds=targets.assign_results[i].thresholds)
-        return out.reshape(-1)
+        One region set serves the edge and the angle distillers: the VLR is selected by the first
+        of them with a VLR term (both are built from the same ``VLRRegion`` defaults).
+        """
+        owner = next((d for d in (self.distiller, self.angle_distiller) if d is not None and d.needs_vlr),
+                     self.distiller)
+        return owner.regions(self.region_inputs(flat, targets))
 
     def _extra_losses(self, flat: RotatedFlatOutputs, targets: Targets, teacher_outs=None,
                       **extra: Any) -> dict:
@@ -177,27 +108,18 @@ class RotatedLDHead(RotatedGFLHead):
         t_cls, t_reg, t_ang = self.flatten_outputs(*teacher_outs)
         num_imgs, num_priors, num_classes = flat.cls_logits.shape
         P = num_imgs * num_priors
-        pos_mask = targets.pos_mask.reshape(-1)
-        pos_weight = flat.reg_logits.new_zeros(P, dtype=torch.float32)
-        if targets.pos_inds is not None and targets.pos_inds.numel():
-            pos_weight[targets.pos_inds] = targets.pos_weights.float()
-        vlr_weight = self.vlr_weights(flat, targets) if self._vlr_region is not None else None
-        level_ids = flat.level_ids.repeat(num_imgs)
-        num_levels = len(flat.num_level_priors)
+        regions = self.distill_regions(flat, targets)
         losses = self.distiller(
             student_reg=flat.reg_logits.reshape(P, -1), teacher_reg=t_reg.reshape(P, -1),
-            num_bins=self.reg_max + 1, pos_mask=pos_mask, pos_weight=pos_weight, vlr_weight=vlr_weight,
-            student_cls=flat.cls_logits.reshape(P, -1), teacher_cls=t_cls.reshape(P, -1),
-            level_ids=level_ids, num_levels=num_levels)
+            num_bins=self.reg_max + 1, regions=regions,
+            student_cls=flat.cls_logits.reshape(P, -1), teacher_cls=t_cls.reshape(P, -1))
         if self.angle_distiller is not None:
-            angle_weight = pos_weight
             if self.angle_square_weight:
                 box = targets.bbox_targets.reshape(P, 5)
                 ratio = box[:, 3] / box[:, 2].clamp(min=1e-6)
-                angle_weight = pos_weight * (1 - ratio.clamp(0, 1))
+                regions = replace(regions, main_weight=regions.main_weight * (1 - ratio.clamp(0, 1)))
             K = flat.angle_logits.shape[-1]
             losses.update(self.angle_distiller(
                 student_reg=flat.angle_logits.reshape(P, K), teacher_reg=t_ang.reshape(P, -1),
-                num_bins=K, pos_mask=pos_mask, pos_weight=angle_weight, vlr_weight=vlr_weight,
-                level_ids=level_ids, num_levels=num_levels))
+                num_bins=K, regions=regions))
         return losses

@@ -1,11 +1,19 @@
-"""Distillation pieces shared by the horizontal and rotated LD heads (see ld-method.md).
+"""The LD engine shared by every LD head (docs/ld.md).
 
-``functional``: row-wise temperature KL (fp32); ``regions``: Main weights, VLR (``VLRRegion``,
-registered in TASK_UTILS); ``imitation``: feature-imitation masks; ``distiller``: ``LDDistiller``
-(registered in MODELS) that turns flattened student/teacher rows + regions into the loss dict.
+``regions``: region strategies (Main = positives, :class:`VLRRegion`, the published
+:class:`RotatedLDRegion`) with their horizontal and rotated overlaps, and the records a head fills
+(:class:`RegionInputs`) and gets back (:class:`DistillRegions`); ``imitation``: feature-imitation
+masks; ``distiller``: :class:`LDDistiller` (registered in MODELS), the defaults of the three LD
+families, written once. The KL itself and the loss reduction live in ``models/losses``.
 """
-from .distiller import LDDistiller
-from .functional import distribution_kl, level_mean, weighted_reduce
+from .distiller import (
+                        ANGLE_DISTILLER,
+                        GFL_DISTILLER,
+                        ROTATED_LD_RETINA_DISTILLER,
+                        LDDistiller,
+                        distiller_cfg,
+                        level_mean,
+)
 from .imitation import (
                         IMITATION_METHODS,
                         canonical_imitation_method,
@@ -15,17 +23,24 @@ from .imitation import (
                         inside_gt_mask,
 )
 from .regions import (
+                        DistillRegions,
+                        RegionInputs,
+                        RotatedLDRegion,
                         VLRRegion,
                         atss_thresholds,
                         box_centers,
                         hbox_iou_diou,
+                        overlap_fn,
                         quality_weights,
+                        rbox_axis_boxes,
+                        rbox_iou_diou,
                         vlr_weights_from_overlaps,
 )
 
 __all__ = [
-    'LDDistiller', 'distribution_kl', 'level_mean', 'weighted_reduce', 'IMITATION_METHODS',
-    'canonical_imitation_method', 'finegrained_mask', 'gibox_mask', 'imitation_mask',
-    'inside_gt_mask', 'VLRRegion', 'atss_thresholds', 'box_centers', 'hbox_iou_diou',
-    'quality_weights', 'vlr_weights_from_overlaps'
+    'LDDistiller', 'GFL_DISTILLER', 'ANGLE_DISTILLER', 'ROTATED_LD_RETINA_DISTILLER', 'distiller_cfg',
+    'level_mean', 'IMITATION_METHODS', 'canonical_imitation_method', 'finegrained_mask', 'gibox_mask',
+    'imitation_mask', 'inside_gt_mask', 'DistillRegions', 'RegionInputs', 'RotatedLDRegion',
+    'VLRRegion', 'atss_thresholds', 'box_centers', 'hbox_iou_diou', 'overlap_fn', 'quality_weights',
+    'rbox_axis_boxes', 'rbox_iou_diou', 'vlr_weights_from_overlaps'
 ]

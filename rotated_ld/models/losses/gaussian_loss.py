@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from rotated_ld.registry import MODELS
 
-from ..distillers.functional import weighted_reduce
+from .utils import weight_reduce_loss
 
 FUNS = ('log1p', 'sqrt', 'none')
 
@@ -176,7 +176,7 @@ class _GaussianLossBase(nn.Module):
         """
         reduction = reduction_override or self.reduction
         loss, weight = _masked(self._per_box, pred, target, weight)
-        return self.loss_weight * weighted_reduce(loss, weight, reduction, avg_factor)
+        return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)
 
     def extra_repr(self) -> str:
         return (f'loss_type={self.loss_type!r}, fun={self.fun!r}, tau={self.tau}, '
@@ -279,5 +279,5 @@ class L1Loss(nn.Module):
         loss = (pred.float() - target.float()).abs()
         if weight is not None and weight.dim() == 1 and loss.dim() == 2:
             weight = weight[:, None]
-        return self.loss_weight * weighted_reduce(loss, weight, reduction_override or self.reduction,
+        return self.loss_weight * weight_reduce_loss(loss, weight, reduction_override or self.reduction,
                                                   avg_factor)

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from rotated_ld.registry import MODELS
 
-from ..distillers.functional import weighted_reduce
+from .utils import weight_reduce_loss
 
 
 @MODELS.register_module()
@@ -38,4 +38,4 @@ class IMLoss(nn.Module):
             return pred.sum() * 0
         loss = (pred.float() - target.detach().float()) ** 2
         reduction = reduction_override or self.reduction
-        return self.loss_weight * weighted_reduce(loss, weight, reduction, avg_factor)
+        return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)

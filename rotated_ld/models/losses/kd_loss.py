@@ -2,8 +2,8 @@
 
 ``loss = loss_weight · reduce(w_r · T² · KL(softmax(t_r/T) ‖ softmax(s_r/T)))`` over rows ``r``.
 Registered under the mmdet name ``KnowledgeDistillationKLDivLoss`` (so mmdet LD configs carry
-over) and the short alias ``KDLoss``. The maths lives in
-:func:`rotated_ld.models.distillers.functional.distribution_kl` (fp32, teacher detached).
+over) and the short alias ``KDLoss``. The maths is :func:`distribution_kl` below (fp32, teacher
+detached): the one KL of the project, used by every LD, VLR, KD and angle term.
 
 Differences from mmdet: ``bin_reduction`` (``'mean'`` reproduces mmdet/HikariTJU, whose KL is
 averaged over the K bins — a 1/K factor the published weights were tuned with; ``'sum'`` is the
@@ -11,11 +11,55 @@ true KL, use ``loss_weight / K`` to match) and the fp32 cast.
 """
 from __future__ import annotations
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rotated_ld.registry import MODELS
 
-from ..distillers.functional import BIN_REDUCTIONS, distribution_kl, weighted_reduce
+from .utils import weight_reduce_loss
+
+BIN_REDUCTIONS = ('mean', 'sum')
+
+
+def distribution_kl(student_logits: Tensor,
+                    teacher_logits: Tensor,
+                    T: float = 1.0,
+                    bin_reduction: str = 'mean') -> Tensor:
+    """Row-wise ``T² · KL(softmax(t/T) ‖ softmax(s/T))``.
+
+    One function serves every distillation term: box-edge distributions (rows of ``reg_max + 1``
+    bins), class logits (rows of ``C``, softmax across classes), the rotated heads' angle bins (KL is
+    invariant to a common cyclic shift of the bins, so the circle needs no wrap-around handling) and
+    the RetinaNet's 5 delta distributions.
+
+    Args:
+        student_logits (Tensor): (R, K) logits of the student (gradients flow here).
+        teacher_logits (Tensor): (R, K) logits of the teacher (detached here).
+        T (float): temperature > 0.
+        bin_reduction (str): ``'mean'`` divides the KL sum by ``K`` (reference behaviour,
+            HikariTJU/LD and mmdet ``KnowledgeDistillationKLDivLoss``); ``'sum'`` is the true KL.
+
+    Returns:
+        Tensor: (R,) fp32 loss per row, ≥ 0 (fp32 whatever the input dtype: AMP safe).
+    """
+    if bin_reduction not in BIN_REDUCTIONS:
+        raise ValueError(f'bin_reduction={bin_reduction!r}; expected one of {BIN_REDUCTIONS}')
+    if T <= 0:
+        raise ValueError(f'T={T!r}; the temperature must be > 0')
+    if student_logits.shape != teacher_logits.shape:
+        raise ValueError('student and teacher logits differ in shape: '
+                         f'{tuple(student_logits.shape)} vs {tuple(teacher_logits.shape)} '
+                         '(teacher and student must share reg_max / classes / bins)')
+    K = student_logits.shape[-1]
+    if student_logits.numel() == 0:
+        return student_logits.float().sum(-1)
+    log_ps = F.log_softmax(student_logits.float() / T, dim=-1)
+    log_pt = F.log_softmax(teacher_logits.detach().float() / T, dim=-1)
+    # pT·(log pT − log pS); pT·log pT is exact (no 0·log 0 issue: log_softmax is finite)
+    kl = (log_pt.exp() * (log_pt - log_ps)).sum(-1)
+    if bin_reduction == 'mean':
+        kl = kl / K
+    return kl * (T * T)
 
 
 @MODELS.register_module('KDLoss')
@@ -58,7 +102,7 @@ class KnowledgeDistillationKLDivLoss(nn.Module):
         """
         reduction = reduction_override or self.reduction
         loss = distribution_kl(pred, soft_label, T=self.T, bin_reduction=self.bin_reduction)
-        return self.loss_weight * weighted_reduce(loss, weight, reduction, avg_factor)
+        return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)
 
     def extra_repr(self) -> str:
         return (f'loss_weight={self.loss_weight}, T={self.T}, '

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from rotated_ld.registry import MODELS
 
-from ..distillers.functional import weighted_reduce
+from .utils import weight_reduce_loss
 
 
 @MODELS.register_module()
@@ -55,7 +55,7 @@ class RotatedIoULoss(nn.Module):
             return pred.float().sum() * 0
         iou = box_iou_rotated(pred.float(), target.float(), aligned=True)
         loss = 1 - iou if self.mode == 'linear' else -iou.clamp(min=self.eps).log()
-        return self.loss_weight * weighted_reduce(loss, weight, reduction, avg_factor)
+        return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)
 
 
 @MODELS.register_module()
@@ -89,4 +89,4 @@ class CircularDFLoss(nn.Module):
         logp = F.log_softmax(pred.float(), dim=-1)
         rows = torch.arange(pred.shape[0], device=pred.device)
         loss = -(w_lo * logp[rows, idx_lo] + w_hi * logp[rows, idx_hi])
-        return self.loss_weight * weighted_reduce(loss, weight, reduction, avg_factor)
+        return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)

@@ -49,6 +49,21 @@ def atss_candidates(prior_centers: Tensor, gt_centers: Tensor, num_level_priors:
     return torch.cat(cands, dim=0)
 
 
+def atss_threshold(cand_ious: Tensor) -> Tensor:
+    """ATSS threshold per GT: mean + unbiased std of its candidates' IoUs (the one copy).
+
+    Args:
+        cand_ious (Tensor): (K, G) IoUs of each GT's ``K`` candidates.
+
+    Returns:
+        Tensor: (G,) thresholds. With a single candidate (``K = 1``, e.g. one prior per level and
+        one level) the unbiased std is NaN; it is taken as 0 so the threshold is that IoU.
+    """
+    mean = cand_ious.mean(0)
+    std = cand_ious.std(0) if cand_ious.shape[0] > 1 else torch.zeros_like(mean)
+    return mean + std
+
+
 @TASK_UTILS.register_module()
 class ATSSAssigner:
     """Adaptive Training Sample Selection.
@@ -95,7 +110,7 @@ class ATSSAssigner:
         cand = atss_candidates(prior_ctr, gt_ctr, num_level_priors, self.topk)  # (K, G)
         gidx = torch.arange(num_gts, device=device).expand_as(cand)
         cand_ious = overlaps[cand, gidx]  # (K, G)
-        thr = cand_ious.mean(0) + cand_ious.std(0)  # unbiased std, as mmdet
+        thr = atss_threshold(cand_ious)  # unbiased std, as mmdet
         c = prior_ctr[cand]  # (K, G, 2)
         d = torch.stack([c[..., 0] - gt_bboxes[:, 0], c[..., 1] - gt_bboxes[:, 1],
                          gt_bboxes[:, 2] - c[..., 0], gt_bboxes[:, 3] - c[..., 1]], -1)

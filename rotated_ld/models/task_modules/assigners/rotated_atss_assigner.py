@@ -29,7 +29,7 @@ from torch import Tensor
 from rotated_ld.registry import TASK_UTILS
 from rotated_ld.structures.bbox import as_rboxes
 
-from .atss_assigner import AssignResult, atss_candidates
+from .atss_assigner import AssignResult, atss_candidates, atss_threshold
 
 
 def _default_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
@@ -103,9 +103,7 @@ class RotatedATSSAssigner:
         gt_rep = gt[None].expand(num_cand, num_gts, 5)
         cand_iou = self.iou_calculator(prior_rb[cand.reshape(-1)],
                                        gt_rep.reshape(-1, 5)).reshape(num_cand, num_gts).float()
-        mean = cand_iou.mean(0)
-        std = cand_iou.std(0) if num_cand > 1 else torch.zeros_like(mean)
-        thr = mean + std
+        thr = atss_threshold(cand_iou)
         inside = points_in_rboxes(prior_rb[cand, :2], gt_rep, self.eps)  # (K, G)
         is_pos = (cand_iou >= thr[None]) & inside
         gt_cols = torch.arange(num_gts, device=device)[None].expand(num_cand, num_gts)
