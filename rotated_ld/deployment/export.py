@@ -51,13 +51,11 @@ SUPPORTED_HEADS = ('GFLHead', 'LDHead', 'RotatedGFLHead', 'RotatedLDHead', 'Rota
 
 def head_kind(head: nn.Module) -> str:
     """``'gfl'`` | ``'rotated_gfl'`` | ``'rotated_retina'`` (by the head's capabilities, so LD
-    subclasses export like their base)."""
-    from rotated_ld.models.dense_heads import GFLHead, RotatedGFLHead, RotatedRetinaHead
+    heads export like the plain ones: the distribution head by its box geometry)."""
+    from rotated_ld.models.dense_heads import GFLHead, RotatedRetinaHead
 
-    if isinstance(head, RotatedGFLHead):
-        return 'rotated_gfl'
     if isinstance(head, GFLHead):
-        return 'gfl'
+        return 'rotated_gfl' if head.box_type == 'rbox' else 'gfl'
     if isinstance(head, RotatedRetinaHead):
         return 'rotated_retina'
     raise ValueError(f'{type(head).__name__} cannot be exported; supported heads: {SUPPORTED_HEADS}')

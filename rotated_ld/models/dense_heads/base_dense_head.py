@@ -1,16 +1,20 @@
-"""Base class of dense heads: the glue between the three verbs ``forward`` / ``loss_by_feat`` /
-``predict_by_feat`` (style.md rule 2)."""
+"""Dense-head interface: the glue between the three verbs ``forward`` / ``loss_by_feat`` /
+``predict_by_feat``.
+
+A mixin, not a level of the module hierarchy: every head is ``class Head(BaseDenseHead, BaseModule)``,
+so no head is more than two project classes deep under ``BaseModule`` (the distribution head, then
+one class of defaults).
+"""
 from __future__ import annotations
 
 from typing import Optional
 
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from ..utils import unpack_gt_instances
 
 
-class BaseDenseHead(BaseModule):
+class BaseDenseHead:
     """Dense head interface used by the detectors.
 
     * ``head(feats)`` → tuple of per-level lists (raw tensors only).

@@ -1,47 +1,62 @@
-"""GFL head (Generalized Focal Loss, Li et al. NeurIPS 2020, arXiv 2006.04388).
+"""The one distribution head of the GFL family: GFL, LD, rotated GFL and rotated LD are configurations.
 
-The teacher and baseline student of LD. Differences from mmdet's ``GFLHead``: levels are flattened
-once and each loss is computed in one call (no per-level ``multi_apply``); assignment is ATSS on
-square priors of side ``octave_base_scale · stride`` centred at the grid points (offset 0, as
-mmdet's anchor generator) — equivalent to mmdet's single-anchor GFL; one hook
-:meth:`GFLHead._extra_losses` for distillation heads.
+GFL (Generalized Focal Loss, Li et al. NeurIPS 2020, arXiv 2006.04388) is the teacher and baseline
+student of LD. This class is composed of
+
+* a **box-geometry strategy** (``box_type``, :mod:`.box_geometry`): ``'hbox'`` — 4 edge
+  distributions, xyxy boxes (GFL); ``'rbox'`` — 4 edge distributions in the box's rotated frame plus
+  the angle from an angle coder (``gfl_angle`` branch, circular bins; the project's angle-aware
+  rotated GFL, docs/rotated_ld.md);
+* an optional **LD plug-in** (``distiller``, the LD engine :class:`~rotated_ld.models.distillers.LDDistiller`,
+  plus ``angle_distiller`` for the angle bins): with it the head is an LD student and adds the
+  distillation terms to its losses (teacher outputs from :class:`KDSingleStageDetector`).
+
+``LDHead``, ``RotatedGFLHead`` and ``RotatedLDHead`` are subclasses that only set these defaults
+(one class each, so configs and checkpoints keep their names).
+
+Differences from mmdet's ``GFLHead``: levels are flattened once and each loss is computed in one
+call (no per-level ``multi_apply``); assignment is ATSS on square priors of side
+``octave_base_scale · stride`` centred at the grid points (offset 0, as mmdet's anchor generator) —
+equivalent to mmdet's single-anchor GFL.
 
 Shape legend: ``B`` images, ``A = Σ_l H_l·W_l`` priors over all levels (level-major, row-major
-inside a level), ``C`` classes, ``R = reg_max + 1`` bins. Box regression: 4 edge-major blocks of
-``R`` logits in the order left, top, right, bottom; distances in units of the level stride.
-Boxes are xyxy pixels.
+inside a level), ``C`` classes, ``R = reg_max + 1`` bins, ``K`` angle bins. Box regression: 4
+edge-major blocks of ``R`` logits in the order left, top, right, bottom; distances in units of the
+level stride. Boxes: xyxy pixels (``'hbox'``) or ``(cx, cy, w, h, θ)`` radians (``'rbox'``; GTs
+are converted to the internal angle version on the way in, predictions to ``angle_version`` out).
 
-Loss (ld-method.md §1): ``loss_cls`` = QFL (sum over locations / GPU-mean #positives);
-``loss_bbox`` = 2.0 · Σ_i w_i·(1 − GIoU_i) / W; ``loss_dfl`` = 0.25 · Σ_i w_i·¼Σ_e DFL_ie / W,
+Loss (docs/ld.md): ``loss_cls`` = QFL (sum over locations / GPU-mean #positives) with the (rotated)
+IoU of the decoded box as quality target; ``loss_bbox`` = 2.0 · Σ_i w_i·(1 − (G)IoU_i) / W;
+``loss_dfl`` = 0.25 · Σ_i w_i·¼Σ_e DFL_ie / W; rotated: ``loss_angle`` = circular DFL (0.25) / W;
 with ``w_i = max_c σ(sg(x_ic))`` and ``W = max(1, GPU-mean Σ_i w_i)`` (clamp at 1 as mmdet 3).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Optional, Sequence
 
 import torch
 import torch.nn as nn
+from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
 from rotated_ld.registry import MODELS, TASK_UTILS
 
-from ..distillers import RegionInputs
-from ..layers import ConvModule, Integral, Scale
-from ..losses.iou_loss import aligned_box_overlaps
-from ..task_modules.coders.distance_point_coder import bbox2distance, distance2bbox
+from ..distillers import DistillRegions, RegionInputs, gibox_mask, imitation_mask
+from ..layers import Integral, Scale, build_towers, run_towers
 from ..utils import empty_instances, filter_scores_and_topk, flatten_levels, multiclass_nms, reduce_mean
 from .base_dense_head import BaseDenseHead
+from .box_geometry import build_geometry
 
 
 class FlatOutputs(NamedTuple):
-    """Student outputs flattened over levels (built once per loss call).
+    """Outputs flattened over levels (built once per loss call).
 
     cls_logits (B, A, C): class logits. reg_logits (B, A, 4R): fp32 edge logits.
     priors (A, 4): ``(x, y, stride_w, stride_h)`` pixels. prior_boxes (A, 4): xyxy square priors used
     by ATSS/VLR. strides (A,): stride of each prior. level_ids (A,) long. num_level_priors: list[int].
-    featmap_sizes: list of (H_l, W_l).
+    featmap_sizes: list of (H_l, W_l). angle_logits (B, A, K) fp32 (``'rbox'`` only, else ``None``).
     """
     cls_logits: Tensor
     reg_logits: Tensor
@@ -51,6 +66,7 @@ class FlatOutputs(NamedTuple):
     level_ids: Tensor
     num_level_priors: list
     featmap_sizes: list
+    angle_logits: Optional[Tensor] = None
 
 
 @dataclass
@@ -58,7 +74,8 @@ class Targets:
     """Training targets of a batch; row order of every ``(B, A, ...)`` tensor = :class:`FlatOutputs`.
 
     labels (B, A) long, background = ``num_classes``; label_weights (B, A) float (0 = ignored or
-    outside the padded image); bbox_targets (B, A, 4) xyxy pixels of the assigned GT (0 elsewhere);
+    outside the padded image); bbox_targets (B, A, 4 | 5) pixels of the assigned GT (0 elsewhere;
+    rboxes in the internal angle version);
     assigned_gt_inds (B, A) long (-1 background, -2 ignored); max_overlaps (B, A) IoU of the prior box
     with its GT; pos_mask (B, A) bool; num_pos_avg: GPU-mean #positives (≥ 1);
     assign_results: per-image :class:`AssignResult` (``thresholds`` (G,) and ``overlaps`` (A_valid, G)
@@ -68,8 +85,9 @@ class Targets:
     Filled by the core losses (positives in ``pos_mask.reshape(-1).nonzero()`` order):
     pos_inds (P,) indices into ``B·A``; pos_weights (P,) ``w_i = max_c σ(sg(cls))``;
     pos_ious (P,) IoU(decoded prediction, GT) = QFL target; weight_sum: ``W`` (float);
-    pos_pred_boxes (P, 4) decoded predictions in stride units; pos_target_boxes (P, 4) GT in stride units.
-    extra: free scratch space for subclasses (e.g. regions computed once and reused by several terms).
+    pos_pred_boxes (P, 4 | 5) decoded predictions in stride units; pos_target_boxes (P, 4 | 5) GT in
+    stride units. extra: ``internal_gt_bboxes`` (per image, the GTs as assigned: xyxy, or rboxes in
+    the internal angle version).
     """
     labels: Tensor
     label_weights: Tensor
@@ -94,15 +112,12 @@ class Targets:
 _GN32 = {'type': 'GN', 'num_groups': 32, 'requires_grad': True}
 _QFL = {'type': 'QualityFocalLoss', 'use_sigmoid': True, 'beta': 2.0, 'loss_weight': 1.0}
 _DFL = {'type': 'DistributionFocalLoss', 'loss_weight': 0.25}
-_GIOU = {'type': 'GIoULoss', 'loss_weight': 2.0}
-_ATSS = {'type': 'ATSSAssigner', 'topk': 9}
-_TEST = {'nms_pre': 1000, 'min_bbox_size': 0, 'score_thr': 0.05, 'nms': {'type': 'nms', 'iou_threshold': 0.6},
-         'max_per_img': 100}
+_CDFL = {'type': 'CircularDFLoss', 'loss_weight': 0.25}
 
 
 @MODELS.register_module()
-class GFLHead(BaseDenseHead):
-    """GFL head: shared-conv towers, QFL class×quality scores, distribution box regression.
+class GFLHead(BaseDenseHead, BaseModule):
+    """The distribution head: shared-conv towers, QFL class×quality scores, distribution boxes.
 
     Args:
         num_classes: ``C`` (sigmoid classifier, no background channel).
@@ -116,11 +131,17 @@ class GFLHead(BaseDenseHead):
         prior_offset: grid offset of the priors (0 as mmdet GFL; see ``MlvlPointGenerator``).
         anchor_generator: mmdet-style ``dict(type='AnchorGenerator', octave_base_scale=8, strides=...)``
             accepted for config compatibility (sets ``strides`` / ``octave_base_scale``).
-        loss_cls / loss_dfl / loss_bbox: loss configs (QFL 1.0, DFL 0.25, GIoU 2.0).
-        train_cfg: ``dict(assigner=dict(type='ATSSAssigner', topk=9), allowed_border=-1, pos_weight=-1)``.
-        test_cfg: ``dict(nms_pre=1000, min_bbox_size=0, score_thr=0.05, nms=dict(type='nms',
-            iou_threshold=0.6), max_per_img=100)``; ``nms.type`` may be any type known to
-            :func:`rotated_ld.models.utils.multiclass_nms` (e.g. ``'voting_cluster_diounms'``).
+        box_type: ``'hbox'`` (default) or ``'rbox'`` (see :mod:`.box_geometry`).
+        angle_version, angle_coder: ``'rbox'`` only: ``'oc'`` | ``'le90'`` | ``'le135'`` and the angle
+            coder (``CircularAngleCoder`` 36 bins | ``PlainAngleCoder``).
+        bbox_coder: ``DistancePointBBoxCoder`` (hbox) | ``DistanceAnglePointCoder`` (rbox).
+        loss_cls / loss_dfl / loss_bbox: QFL 1.0, DFL 0.25, GIoU 2.0 (hbox) | ``RotatedIoULoss`` 2.0.
+        loss_angle: ``'rbox'`` with a distribution coder: circular DFL (``CircularDFLoss``, 0.25).
+        distiller: LD plug-in (``LDDistiller`` config) or ``None`` (a plain GFL head).
+        train_cfg: ``dict(assigner=dict(type='ATSSAssigner' | 'RotatedATSSAssigner', topk=9))``.
+        test_cfg: ``dict(nms_pre, min_bbox_size, score_thr, nms=dict(type, iou_threshold), max_per_img)``
+            (defaults: hbox ``nms`` 0.6 / 1000 / 100; rbox ``nms_rotated`` 0.1 / 2000 / 2000); ``nms.type``
+            may be any type known to :func:`rotated_ld.models.utils.multiclass_nms`.
 
     Example:
         >>> import torch
@@ -130,13 +151,19 @@ class GFLHead(BaseDenseHead):
         ((1, 3, 4, 4), (1, 68, 2, 2))
     """
 
+    #: geometry of the class when ``box_type`` is not given (the rotated subclasses set ``'rbox'``)
+    default_box_type = 'hbox'
+
     def __init__(self, num_classes: int, in_channels: int, feat_channels: int = 256, stacked_convs: int = 4,
                  conv_cfg: Optional[dict] = None, norm_cfg: Optional[dict] = _GN32, reg_max: int = 16,
                  strides: Sequence[int] = (8, 16, 32, 64, 128), octave_base_scale: float = 8.0,
                  prior_offset: float = 0.0, anchor_generator: Optional[dict] = None,
-                 loss_cls: dict = _QFL, loss_dfl: dict = _DFL, loss_bbox: dict = _GIOU,
-                 bbox_coder: Optional[dict] = None, train_cfg: Optional[dict] = None,
-                 test_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None):
+                 box_type: Optional[str] = None, angle_version: Optional[str] = None,
+                 angle_coder: Optional[dict] = None, bbox_coder: Optional[dict] = None,
+                 loss_cls: dict = _QFL, loss_dfl: dict = _DFL, loss_bbox: Optional[dict] = None,
+                 loss_angle: Optional[dict] = _CDFL, distiller: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if conv_cfg is not None:
             raise ValueError(f'conv_cfg={conv_cfg}: only plain convs are supported in the head')
@@ -147,6 +174,11 @@ class GFLHead(BaseDenseHead):
                     'scales_per_octave', 1) != 1:
                 raise ValueError('GFLHead uses one square prior per location (ratios=[1.0], '
                                  f'scales_per_octave=1); got {anchor_generator}')
+        self.geometry = build_geometry(box_type or self.default_box_type, angle_version=angle_version,
+                                       angle_coder=angle_coder, bbox_coder=bbox_coder)
+        self.box_type = self.geometry.box_type
+        if self.box_type == 'rbox':
+            self._set_angle_attrs()
         self.num_classes, self.in_channels = num_classes, in_channels
         self.feat_channels, self.stacked_convs = feat_channels, stacked_convs
         self.norm_cfg, self.reg_max = norm_cfg, reg_max
@@ -156,30 +188,52 @@ class GFLHead(BaseDenseHead):
                                                      offset=prior_offset))
         self.strides = list(self.prior_generator.strides)  # [(sw, sh), ...]
         self.train_cfg = dict(train_cfg) if train_cfg is not None else {}
-        self.test_cfg = dict(test_cfg) if test_cfg is not None else dict(_TEST)
-        self.assigner = TASK_UTILS.build(dict(self.train_cfg.get('assigner', _ATSS)))
+        self.test_cfg = dict(test_cfg) if test_cfg is not None else dict(self.geometry.default_test_cfg)
+        self.assigner = TASK_UTILS.build(dict(self.train_cfg.get('assigner', self.geometry.default_assigner)))
         self.loss_cls = MODELS.build(dict(loss_cls))
         self.loss_dfl = MODELS.build(dict(loss_dfl))
-        self.loss_bbox = MODELS.build(dict(loss_bbox))
-        if bbox_coder is not None and bbox_coder.get('type', 'DistancePointBBoxCoder') != 'DistancePointBBoxCoder':
-            raise ValueError(f'GFLHead decodes edge distances; bbox_coder={bbox_coder} is not supported')
+        self.loss_bbox = MODELS.build(dict(loss_bbox or self.geometry.default_loss_bbox))
         self.integral = Integral(reg_max)  # buffer ``integral.project`` as in mmdet checkpoints
         self._init_layers()
         self._init_weights()
+        self.loss_angle = (MODELS.build(dict(loss_angle)) if self.box_type == 'rbox' and loss_angle is not None
+                           and self.angle_coder.is_distribution else None)
+        # the LD plug-in (the subclasses LDHead / RotatedLDHead set it; None = a plain GFL head)
+        self.distiller = MODELS.build(dict(distiller, box_type=self.box_type)) if distiller else None
+        if self.distiller is not None and self.distiller.imitation_method and self.box_type != 'hbox':
+            raise ValueError('feature-imitation masks are defined on horizontal GTs (LDHead); '
+                             f'got imitation_method={self.distiller.imitation_method!r} on rotated boxes')
+        self.angle_distiller = None
+        self.angle_square_weight = False
+        self.gibox_cfg = dict(iou_threshold=0.3, topk=10)
+
+    def _set_angle_attrs(self) -> None:
+        """The rotated geometry's angle attributes on the head (checked teacher vs student)."""
+        g = self.geometry
+        self.angle_version, self.internal_version = g.angle_version, g.internal_version
+        self.angle_coder, self.rbox_coder = g.angle_coder, g.rbox_coder
+        self.angle_coder_type = type(g.angle_coder).__name__
+        self.angle_bins = int(getattr(g.angle_coder, 'angle_bins', 1))
+        theta_min = g.angle_coder.theta_min
+        self.angle_range = (round(theta_min, 6), round(theta_min + g.angle_coder.period, 6))
+        #: checked by ``KDSingleStageDetector`` between teacher and student (plus GFL's list)
+        self.distill_compat_attrs = ('angle_bins', 'angle_version', 'angle_range', 'edge_order',
+                                     'angle_coder_type')
+        self.edge_order = 'ltrb'
 
     # ------------------------------------------------------------------ layers
     def _init_layers(self) -> None:
-        """Towers + ``gfl_cls`` + ``gfl_reg`` + ``scales`` (mmdet attribute names, checkpoint compatible)."""
+        """Towers + ``gfl_cls`` + ``gfl_reg`` + ``scales`` (mmdet attribute names, checkpoint compatible);
+        rotated: + ``gfl_angle`` (3×3 conv on the regression tower → ``K`` or 1 channels)."""
         self.relu = nn.ReLU(inplace=True)
-        self.cls_convs, self.reg_convs = nn.ModuleList(), nn.ModuleList()
-        for i in range(self.stacked_convs):
-            ch = self.in_channels if i == 0 else self.feat_channels
-            self.cls_convs.append(ConvModule(ch, self.feat_channels, 3, padding=1, norm_cfg=self.norm_cfg))
-            self.reg_convs.append(ConvModule(ch, self.feat_channels, 3, padding=1, norm_cfg=self.norm_cfg))
+        self.cls_convs, self.reg_convs = build_towers(self.in_channels, self.feat_channels, self.stacked_convs,
+                                                      self.norm_cfg)
         last = self.feat_channels if self.stacked_convs > 0 else self.in_channels
         self.gfl_cls = nn.Conv2d(last, self.num_classes, 3, padding=1)
         self.gfl_reg = nn.Conv2d(last, 4 * (self.reg_max + 1), 3, padding=1)
         self.scales = nn.ModuleList([Scale(1.0) for _ in self.strides])
+        if self.geometry.angle_channels:
+            self.gfl_angle = nn.Conv2d(last, self.geometry.angle_channels, 3, padding=1)
 
     def _init_weights(self) -> None:
         """mmdet GFL init: normal(0, 0.01) convs, class bias ``−log((1 − 0.01) / 0.01)``."""
@@ -191,9 +245,12 @@ class GFLHead(BaseDenseHead):
         nn.init.constant_(self.gfl_cls.bias, -4.59511985013459)  # prior prob 0.01
         nn.init.normal_(self.gfl_reg.weight, 0, 0.01)
         nn.init.zeros_(self.gfl_reg.bias)
+        if self.geometry.angle_channels:
+            nn.init.normal_(self.gfl_angle.weight, 0, 0.01)
+            nn.init.zeros_(self.gfl_angle.bias)
 
     # ------------------------------------------------------------------ forward
-    def forward(self, feats: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+    def forward(self, feats: Sequence[Tensor]) -> tuple[list[Tensor], ...]:
         """Per-level raw outputs.
 
         Args:
@@ -202,24 +259,30 @@ class GFLHead(BaseDenseHead):
         Returns:
             cls_scores: per level ``(B, C, H_l, W_l)`` logits.
             bbox_preds: per level ``(B, 4 * (reg_max + 1), H_l, W_l)`` fp32 edge logits in stride units.
+            angle_preds (``'rbox'`` only): per level ``(B, K, H_l, W_l)`` fp32 angle logits (``K = 1``:
+            raw angle).
         """
         if len(feats) != len(self.scales):
             raise ValueError(f'{len(feats)} feature levels for {len(self.scales)} strides')
-        cls_scores, bbox_preds = [], []
+        rotated = bool(self.geometry.angle_channels)
+        cls_scores, bbox_preds, angle_preds = [], [], []
         for x, scale in zip(feats, self.scales):
-            c, r = x, x
-            for conv in self.cls_convs:
-                c = conv(c)
-            for conv in self.reg_convs:
-                r = conv(r)
+            c, r = run_towers(x, self.cls_convs, self.reg_convs)
             cls_scores.append(self.gfl_cls(c))
             bbox_preds.append(scale(self.gfl_reg(r)).float())
-        return cls_scores, bbox_preds
+            if rotated:
+                angle_preds.append(self.gfl_angle(r).float())
+        return (cls_scores, bbox_preds, angle_preds) if rotated else (cls_scores, bbox_preds)
 
     # ------------------------------------------------------------------ flattening / priors
-    def flatten_outputs(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
-        """Per-level outputs (this head's or a teacher's) → ``(B, A, C)``, ``(B, A, 4R)`` fp32."""
-        return flatten_levels(cls_scores), flatten_levels(bbox_preds).float()
+    def flatten_outputs(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
+                        angle_preds: Optional[Sequence[Tensor]] = None) -> tuple[Tensor, ...]:
+        """Per-level outputs (this head's or a teacher's) → ``(B, A, C)``, ``(B, A, 4R)`` fp32
+        [, ``(B, A, K)`` fp32 when ``angle_preds`` are given]."""
+        cls, reg = flatten_levels(cls_scores), flatten_levels(bbox_preds).float()
+        if angle_preds is None:
+            return cls, reg
+        return cls, reg, flatten_levels(angle_preds).float()
 
     def get_priors(self, featmap_sizes: Sequence[Sequence[int]], device, dtype=torch.float32
                    ) -> tuple[Tensor, Tensor, Tensor, list[int]]:
@@ -233,12 +296,14 @@ class GFLHead(BaseDenseHead):
         prior_boxes = torch.cat([priors[:, :2] - half, priors[:, :2] + half], 1)
         return priors, prior_boxes, level_ids, num_level_priors
 
-    def flatten(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor]) -> FlatOutputs:
+    def flatten(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
+                angle_preds: Optional[Sequence[Tensor]] = None) -> FlatOutputs:
         featmap_sizes = [c.shape[-2:] for c in cls_scores]
         priors, prior_boxes, level_ids, nlp = self.get_priors(featmap_sizes, cls_scores[0].device)
         cls, reg = self.flatten_outputs(cls_scores, bbox_preds)
+        ang = flatten_levels(angle_preds).float() if angle_preds is not None else None
         return FlatOutputs(cls, reg, priors, prior_boxes, priors[:, 2], level_ids, nlp,
-                           [tuple(int(v) for v in s) for s in featmap_sizes])
+                           [tuple(int(v) for v in s) for s in featmap_sizes], ang)
 
     # ------------------------------------------------------------------ targets
     def _valid_mask(self, priors: Tensor, num_level_priors: list, featmap_sizes, meta: dict) -> Tensor:
@@ -258,159 +323,278 @@ class GFLHead(BaseDenseHead):
     @torch.no_grad()
     def get_targets(self, flat: FlatOutputs, batch_gt_instances: list, batch_img_metas: list,
                     batch_gt_instances_ignore: Optional[list] = None) -> Targets:
-        """ATSS assignment of every image → :class:`Targets`."""
+        """ATSS (or rotated ATSS) assignment of every image → :class:`Targets`."""
         num_imgs, num_priors = flat.cls_logits.shape[:2]
         device = flat.priors.device
-        featmap_sizes = flat.featmap_sizes
         ignores = batch_gt_instances_ignore or [None] * num_imgs
         labels = torch.full((num_imgs, num_priors), self.num_classes, dtype=torch.long, device=device)
         label_weights = torch.zeros((num_imgs, num_priors), device=device)
-        bbox_targets = torch.zeros((num_imgs, num_priors, 4), device=device)
+        bbox_targets = torch.zeros((num_imgs, num_priors, self.geometry.box_dim), device=device)
         gt_inds_all = torch.full((num_imgs, num_priors), -1, dtype=torch.long, device=device)
         max_overlaps = torch.zeros((num_imgs, num_priors), device=device)
         valid_all = torch.zeros((num_imgs, num_priors), dtype=torch.bool, device=device)
-        results = []
-        level_ids = flat.level_ids
+        results, gts_as_assigned = [], []
         for i in range(num_imgs):
-            valid = self._valid_mask(flat.priors, flat.num_level_priors, featmap_sizes, batch_img_metas[i])
+            valid = self._valid_mask(flat.priors, flat.num_level_priors, flat.featmap_sizes, batch_img_metas[i])
             valid_all[i] = valid
             vidx = valid.nonzero().squeeze(1)
-            nlp = torch.bincount(level_ids[vidx], minlength=len(flat.num_level_priors)).tolist()
+            nlp = torch.bincount(flat.level_ids[vidx], minlength=len(flat.num_level_priors)).tolist()
             gt = batch_gt_instances[i]
+            gt_boxes = self.geometry.prepare_gts(gt.bboxes.to(device))
+            gts_as_assigned.append(gt_boxes)
             ign = ignores[i].bboxes if ignores[i] is not None and 'bboxes' in ignores[i] else None
-            res = self.assigner.assign(flat.prior_boxes[vidx], nlp, gt.bboxes.to(device).float(),
-                                       gt.labels.to(device), ign)
+            res = self.assigner.assign(flat.prior_boxes[vidx], nlp, gt_boxes, gt.labels.to(device), ign)
             results.append(res)
             gi = res.gt_inds
             pos = gi >= 0
             label_weights[i, vidx] = (gi != -2).float()
             gt_inds_all[i, vidx] = gi
-            max_overlaps[i, vidx] = res.max_overlaps
+            max_overlaps[i, vidx] = res.max_overlaps.float()
             pidx = vidx[pos]
             labels[i, pidx] = res.labels[pos]
-            bbox_targets[i, pidx] = gt.bboxes.to(device).float()[gi[pos]]
+            bbox_targets[i, pidx] = gt_boxes[gi[pos]]
         pos_mask = labels < self.num_classes
         num_pos_avg = max(reduce_mean(pos_mask.sum().float()).item(), 1.0)
-        return Targets(labels, label_weights, bbox_targets, gt_inds_all, max_overlaps, pos_mask, num_pos_avg,
-                       valid_all, results, batch_gt_instances, batch_img_metas)
+        targets = Targets(labels, label_weights, bbox_targets, gt_inds_all, max_overlaps, pos_mask, num_pos_avg,
+                          valid_all, results, batch_gt_instances, batch_img_metas)
+        targets.extra['internal_gt_bboxes'] = gts_as_assigned
+        return targets
 
     # ------------------------------------------------------------------ losses
-    def loss_by_feat(self, cls_scores: list[Tensor], bbox_preds: list[Tensor], batch_gt_instances: list,
-                     batch_img_metas: list, batch_gt_instances_ignore: Optional[list] = None,
+    def loss_by_feat(self, cls_scores: list[Tensor], bbox_preds: list[Tensor], *args: Any,
                      **extra: Any) -> dict:
-        """Losses of a batch.
+        """Losses of a batch: ``loss_by_feat(cls_scores, bbox_preds[, angle_preds], batch_gt_instances,
+        batch_img_metas, batch_gt_instances_ignore=None, **extra)``.
 
         Args:
-            cls_scores: per level (B, C, H, W). bbox_preds: per level (B, 4R, H, W).
-            batch_gt_instances: per image ``InstanceData`` with ``bboxes`` (G, 4) xyxy pixels of the
-                network input and ``labels`` (G,).
-            batch_img_metas: per image metainfo (``pad_shape`` used to mask padding priors).
+            cls_scores / bbox_preds / angle_preds: per level (B, C, H, W) / (B, 4R, H, W) / (B, K, H, W)
+                (``angle_preds`` for ``'rbox'`` only).
+            batch_gt_instances: per image ``bboxes`` (G, 4) xyxy or (G, 5) rboxes (``angle_version``)
+                in pixels of the network input, ``labels`` (G,).
+            batch_img_metas: per image metainfo (``pad_shape`` masks padding priors).
             batch_gt_instances_ignore: per image ignored boxes (used when the assigner's
                 ``ignore_iof_thr`` > 0) or ``None``.
-            **extra: forwarded to :meth:`_extra_losses` (``feats``, ``teacher_outs``, ``teacher_feats``).
+            **extra: ``feats`` (student neck features) and, from the KD detector, ``teacher_outs``,
+                ``teacher_feats`` (used by the LD plug-in).
 
         Returns:
-            ``loss_cls``, ``loss_bbox``, ``loss_dfl`` (+ whatever ``_extra_losses`` adds).
+            ``loss_cls``, ``loss_bbox``, ``loss_dfl`` (+ ``loss_angle``) + the distillation terms.
         """
-        flat = self.flatten(cls_scores, bbox_preds)
-        targets = self.get_targets(flat, batch_gt_instances, batch_img_metas, batch_gt_instances_ignore)
+        args = list(args)
+        angle_preds = None
+        if self.geometry.angle_channels:
+            angle_preds = args.pop(0) if args else extra.pop('angle_preds')
+        batch_gt_instances = args.pop(0) if args else extra.pop('batch_gt_instances')
+        batch_img_metas = args.pop(0) if args else extra.pop('batch_img_metas')
+        ignores = args.pop(0) if args else extra.pop('batch_gt_instances_ignore', None)
+        flat = self.flatten(cls_scores, bbox_preds, angle_preds)
+        targets = self.get_targets(flat, batch_gt_instances, batch_img_metas, ignores)
         losses = self._core_losses(flat, targets)
         losses.update(self._extra_losses(flat, targets, **extra))
         return losses
 
+    def decode_stride_units(self, centers: Tensor, reg_logits: Tensor,
+                            angle_logits: Optional[Tensor] = None) -> Tensor:
+        """Decoded boxes in stride units: (N, 4) xyxy, or (N, 5) rboxes in the internal version (not
+        regularised).
+
+        Args:
+            centers (Tensor): (N, 2) prior centres divided by their stride.
+            reg_logits (Tensor): (N, 4R). angle_logits (Tensor): (N, K) (``'rbox'`` only).
+        """
+        return self.geometry.decode(centers, self.integral(reg_logits), angle_logits)
+
     def _core_losses(self, flat: FlatOutputs, targets: Targets) -> dict:
-        """QFL on all valid locations; GIoU and DFL on positives weighted by quality (one call each)."""
+        """QFL on all valid locations; (rotated) IoU, edge DFL (and angle DFL) on positives, weighted by
+        quality (one call each)."""
+        geo = self.geometry
         num_imgs, num_priors, num_classes = flat.cls_logits.shape
         cls = flat.cls_logits.reshape(-1, num_classes)
         reg = flat.reg_logits.reshape(-1, 4 * (self.reg_max + 1))
+        ang = flat.angle_logits.reshape(-1, flat.angle_logits.shape[-1]) if flat.angle_logits is not None else None
         labels = targets.labels.reshape(-1)
         pos_inds = targets.pos_mask.reshape(-1).nonzero().squeeze(1)
         score = cls.new_zeros(labels.shape, dtype=torch.float)
         targets.pos_inds = pos_inds
+        loss_angle = None
         if pos_inds.numel() > 0:
             prior = flat.priors[pos_inds % num_priors]
-            stride_xy = prior[:, 2:].repeat(1, 2)  # (sw, sh, sw, sh)
             centers = prior[:, :2] / prior[:, 2:]
             pos_reg = reg[pos_inds]
-            pred_boxes = distance2bbox(centers, self.integral(pos_reg))
-            gt_boxes = targets.bbox_targets.reshape(-1, 4)[pos_inds] / stride_xy
+            pos_ang = ang[pos_inds] if ang is not None else None
+            pred_boxes = self.decode_stride_units(centers, pos_reg, pos_ang)
+            gt_boxes = geo.to_stride_units(targets.bbox_targets.reshape(-1, geo.box_dim)[pos_inds], prior[:, 2:])
             weights = cls[pos_inds].detach().float().sigmoid().max(dim=1).values
-            ious = aligned_box_overlaps(pred_boxes.detach(), gt_boxes).clamp(min=0)
-            score[pos_inds] = ious
+            ious = geo.aligned_iou(pred_boxes.detach(), gt_boxes)
+            score[pos_inds] = ious.to(score.dtype)
             loss_bbox = self.loss_bbox(pred_boxes, gt_boxes, weight=weights, avg_factor=1.0)
-            dist_targets = bbox2distance(centers, gt_boxes, self.reg_max, eps=0.1)
+            dist_targets = geo.edge_targets(centers, gt_boxes, self.reg_max)
             loss_dfl = self.loss_dfl(pos_reg.reshape(-1, self.reg_max + 1), dist_targets.reshape(-1),
                                      weight=weights[:, None].expand(-1, 4).reshape(-1), avg_factor=4.0)
+            if self.loss_angle is not None:
+                loss_angle = self.loss_angle(pos_ang, self.angle_coder.encode(gt_boxes[:, 4]),
+                                             weight=weights, avg_factor=1.0)
             weight_sum = weights.sum()
             targets.pos_weights, targets.pos_ious = weights, ious
             targets.pos_pred_boxes, targets.pos_target_boxes = pred_boxes, gt_boxes
         else:
-            loss_bbox = reg.sum() * 0
+            loss_bbox = reg.sum() * 0 + (ang.sum() * 0 if ang is not None else 0)
             loss_dfl = reg.sum() * 0
+            if self.loss_angle is not None:
+                loss_angle = ang.sum() * 0
             weight_sum = reg.new_zeros(())
             targets.pos_weights = reg.new_zeros((0,))
             targets.pos_ious = reg.new_zeros((0,))
-            targets.pos_pred_boxes = targets.pos_target_boxes = reg.new_zeros((0, 4))
+            targets.pos_pred_boxes = targets.pos_target_boxes = reg.new_zeros((0, geo.box_dim))
         weight_sum = max(reduce_mean(weight_sum.detach().float()).item(), 1.0)
         targets.weight_sum = weight_sum
         loss_cls = self.loss_cls(cls, (labels, score), weight=targets.label_weights.reshape(-1),
                                  avg_factor=targets.num_pos_avg)
-        return dict(loss_cls=loss_cls, loss_bbox=loss_bbox / weight_sum, loss_dfl=loss_dfl / weight_sum)
+        losses = dict(loss_cls=loss_cls, loss_bbox=loss_bbox / weight_sum, loss_dfl=loss_dfl / weight_sum)
+        if loss_angle is not None:
+            losses['loss_angle'] = loss_angle / weight_sum
+        return losses
 
+    # ------------------------------------------------------------------ LD plug-in
     def region_inputs(self, flat: FlatOutputs, targets: Targets) -> RegionInputs:
-        """What the LD engine needs to select distillation regions (after the core losses).
-
-        GTs are the assigner's: xyxy pixels here, internal-version rboxes for the rotated head
-        (``targets.extra['internal_gt_bboxes']``); thresholds are the assigner's ATSS thresholds.
-        """
+        """What the LD engine needs to select distillation regions (after the core losses): square
+        priors, the GTs as assigned, positives with quality weights, the assigner's ATSS thresholds."""
         num_imgs, num_priors = targets.pos_mask.shape
         pos_weight = flat.reg_logits.new_zeros(num_imgs * num_priors, dtype=torch.float32)
         if targets.pos_inds is not None and targets.pos_inds.numel():
             pos_weight[targets.pos_inds] = targets.pos_weights.float()
-        gts = targets.extra.get('internal_gt_bboxes')
-        if gts is None:
-            gts = [g.bboxes for g in targets.batch_gt_instances]
-        return RegionInputs(flat.prior_boxes, list(flat.num_level_priors), flat.level_ids, list(gts),
-                            targets.pos_mask, pos_weight.reshape(num_imgs, num_priors), targets.valid_mask,
+        return RegionInputs(flat.prior_boxes, list(flat.num_level_priors), flat.level_ids,
+                            list(targets.extra['internal_gt_bboxes']), targets.pos_mask,
+                            pos_weight.reshape(num_imgs, num_priors), targets.valid_mask,
                             [r.thresholds for r in targets.assign_results], targets.label_weights)
 
-    def _extra_losses(self, flat: FlatOutputs, targets: Targets, **extra: Any) -> dict:
-        """The one hook distillation heads override; GFL adds nothing.
+    def distill_regions(self, flat: FlatOutputs, targets: Targets,
+                        teacher_outs: Optional[Sequence[Sequence[Tensor]]] = None) -> DistillRegions:
+        """Main, VLR, KD and imitation regions of a batch (``P = B·A`` rows; :class:`DistillRegions`).
+
+        One region set serves the edge and the angle distillers (the VLR is selected by the first of
+        them with a VLR term). ``teacher_outs`` is needed only by the ``gibox`` imitation (it depends on
+        predictions); without it that mask is ``None``.
+        """
+        if self.distiller is None:
+            raise ValueError(f'{type(self).__name__} has no distiller: it is not an LD head')
+        owner = next((d for d in (self.distiller, self.angle_distiller) if d is not None and d.needs_vlr),
+                     self.distiller)
+        regions = owner.regions(self.region_inputs(flat, targets))
+        method = self.distiller.imitation_method
+        if method is not None and (method != 'gibox' or teacher_outs is not None):
+            B, A, C = flat.cls_logits.shape
+            s_cls, s_reg = flat.cls_logits.reshape(B * A, C), flat.reg_logits.reshape(B * A, -1)
+            t_cls, t_reg = ((t.reshape(B * A, -1) for t in self.flatten_outputs(*teacher_outs[:2]))
+                            if teacher_outs is not None else (s_cls, s_reg))
+            regions.im_mask = self._imitation_mask(flat, targets, s_cls, t_cls, s_reg, t_reg)
+            # decouple background: every valid location outside the mask, padding left out
+            regions.im_bg_mask = targets.valid_mask.reshape(-1) & ~regions.im_mask
+        return regions
+
+    def _extra_losses(self, flat: FlatOutputs, targets: Targets, *,
+                      teacher_outs: Optional[Sequence[Sequence[Tensor]]] = None,
+                      teacher_feats: Optional[Sequence[Tensor]] = None,
+                      feats: Optional[Sequence[Tensor]] = None, **extra: Any) -> dict:
+        """The LD plug-in's terms (none without a ``distiller``): edge LD / VLR LD / KD / imitation, and
+        angle LD (``loss_ld_angle``, ``loss_ld_vlr_angle``) with an ``angle_distiller``.
 
         Args:
-            flat: :class:`FlatOutputs` of the student (``cls_logits`` (B, A, C), ``reg_logits``
-                (B, A, 4R) fp32, ``priors`` (A, 4) ``x, y, sw, sh``, ``prior_boxes`` (A, 4),
-                ``strides`` (A,), ``level_ids`` (A,), ``num_level_priors``).
-            targets: :class:`Targets` after the core losses (labels, label_weights, bbox_targets,
-                pos_mask, pos_inds, pos_weights ``w_i``, pos_ious, weight_sum ``W``, num_pos_avg,
-                assign_results with ATSS thresholds, gts and metas).
-            **extra: ``feats`` (student neck features), and from the KD detector ``teacher_outs``
-                (teacher ``(cls_scores, bbox_preds)`` per-level lists; flatten them with
-                :meth:`flatten_outputs`) and ``teacher_feats``.
-
-        Returns:
-            dict of extra ``loss_*`` terms (empty here).
+            flat, targets: student outputs and targets after the core losses.
+            teacher_outs: the teacher head's per-level ``(cls_scores, bbox_preds[, angle_preds])``.
+            teacher_feats, feats: teacher / student neck outputs (feature imitation only).
         """
-        return {}
+        d = self.distiller
+        if d is None:
+            return {}
+        name = type(self).__name__
+        if teacher_outs is None:
+            raise ValueError(f'{name} needs teacher_outs: train it inside KDSingleStageDetector')
+        n_out = 3 if self.geometry.angle_channels else 2
+        if len(teacher_outs) != n_out:
+            raise ValueError(f'teacher_outs has {len(teacher_outs)} entries; a {self.box_type} GFL teacher '
+                             f'gives {n_out} (cls_scores, bbox_preds{", angle_preds" if n_out == 3 else ""})')
+        B, A, C = flat.cls_logits.shape
+        P = B * A
+        t_flat = self.flatten_outputs(*teacher_outs)
+        regions = self.distill_regions(flat, targets, teacher_outs)
+        s_f = t_f = None
+        if d.needs_feats:
+            if feats is None or teacher_feats is None:
+                raise ValueError('feature imitation needs the student and teacher neck features')
+            s_f, t_f = (flatten_levels(f).reshape(P, -1) for f in (feats, teacher_feats))
+        avg = vlr_avg = None
+        if d.ld_normalize == 'mean':  # GPU-averaged Σ weights: independent of images per GPU
+            avg = targets.weight_sum
+            if regions.vlr_weight is not None:
+                vlr_avg = max(reduce_mean(regions.vlr_weight.sum().detach()).item(), 1.0)
+        losses = d(student_reg=flat.reg_logits.reshape(P, -1), teacher_reg=t_flat[1].reshape(P, -1),
+                   num_bins=self.reg_max + 1, regions=regions, student_cls=flat.cls_logits.reshape(P, C),
+                   teacher_cls=t_flat[0].reshape(P, -1), student_feats=s_f, teacher_feats=t_f,
+                   avg_factor=avg, vlr_avg_factor=vlr_avg)
+        if self.angle_distiller is not None:
+            if self.angle_square_weight:  # the angle of a near-square box is ill-defined
+                box = targets.bbox_targets.reshape(P, 5)
+                ratio = box[:, 3] / box[:, 2].clamp(min=1e-6)
+                regions = replace(regions, main_weight=regions.main_weight * (1 - ratio.clamp(0, 1)))
+            K = flat.angle_logits.shape[-1]
+            losses.update(self.angle_distiller(student_reg=flat.angle_logits.reshape(P, K),
+                                               teacher_reg=t_flat[2].reshape(P, -1), num_bins=K,
+                                               regions=regions))
+        return losses
+
+    @torch.no_grad()
+    def _imitation_mask(self, flat: FlatOutputs, targets: Targets, s_cls: Tensor, t_cls: Tensor,
+                        s_reg: Tensor, t_reg: Tensor) -> Tensor:
+        """(B·A,) bool imitation rows (GT-defined masks per image, or GI boxes per image × level)."""
+        B, A = targets.pos_mask.shape
+        valid = targets.valid_mask.reshape(-1)
+        if self.distiller.imitation_method == 'gibox':
+            centers = (flat.priors[:, :2] / flat.priors[:, 2:]).repeat(B, 1)  # stride units
+            boxes = [self.geometry.decode(centers, self.integral(r)) for r in (s_reg, t_reg)]
+            group = torch.arange(B, device=valid.device).repeat_interleave(A) \
+                * len(flat.num_level_priors) + flat.level_ids.repeat(B)
+            group = torch.where(valid, group, group.new_full((), -1))
+            sel = valid.nonzero().squeeze(1)
+            mask = torch.zeros_like(valid)
+            mask[sel] = gibox_mask(s_cls[sel], t_cls[sel], boxes[0][sel], boxes[1][sel],
+                                   group[sel], **self.gibox_cfg)
+            return mask
+        mask = torch.zeros_like(targets.pos_mask)
+        for i in range(B):
+            vidx = targets.valid_mask[i].nonzero().squeeze(1)
+            gts = targets.batch_gt_instances[i].bboxes.to(mask.device).float()
+            iou = targets.assign_results[i].overlaps
+            mask[i, vidx] = imitation_mask(self.distiller.imitation_method, flat.priors[vidx, :2],
+                                           gts, iou)
+        return mask.reshape(-1)
 
     # ------------------------------------------------------------------ inference
     def predict_by_feat(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
+                        angle_preds: Optional[list[Tensor]] = None,
                         batch_img_metas: Optional[list] = None, cfg: Optional[dict] = None,
                         rescale: bool = False, with_nms: bool = True) -> list[InstanceData]:
         """Decode → ``score_thr`` → per-level top ``nms_pre`` → rescale → NMS → ``max_per_img``.
 
         Args:
-            cls_scores / bbox_preds: per level (B, C, H, W) / (B, 4R, H, W).
-            batch_img_metas: per image metainfo (``img_shape`` clips boxes, ``scale_factor`` rescales).
-            rescale: divide boxes by ``scale_factor`` (original-image coordinates).
+            cls_scores / bbox_preds / angle_preds: per level (B, C, H, W) / (B, 4R, H, W) / (B, K, H, W)
+                (``angle_preds`` for ``'rbox'`` only; a horizontal head also takes ``batch_img_metas``
+                as its third positional argument).
+            batch_img_metas: per image metainfo (``img_shape`` clips horizontal boxes, ``scale_factor``
+                (w, h) rescales).
+            rescale: map boxes to original-image coordinates.
 
         Returns:
-            per image ``InstanceData``: ``bboxes`` (K, 4) xyxy, ``scores`` (K,), ``labels`` (K,).
+            per image ``InstanceData``: ``bboxes`` (K, 4) xyxy or (K, 5) rboxes in ``angle_version``,
+            ``scores`` (K,), ``labels`` (K,).
         """
+        if not self.geometry.angle_channels and angle_preds is not None and batch_img_metas is None:
+            batch_img_metas, angle_preds = angle_preds, None  # predict_by_feat(cls, reg, metas)
         cfg = dict(self.test_cfg if cfg is None else cfg)
         featmap_sizes = [c.shape[-2:] for c in cls_scores]
-        priors, _, level_ids, nlp = self.get_priors(featmap_sizes, cls_scores[0].device)
+        priors, _, _, nlp = self.get_priors(featmap_sizes, cls_scores[0].device)
         cls_all, reg_all = self.flatten_outputs(cls_scores, bbox_preds)
+        ang_all = flatten_levels(angle_preds).float() if angle_preds is not None else None
         cls_all = cls_all.float()  # fp32 scores also under autocast (metrics call .numpy())
         score_thr, nms_pre = cfg.get('score_thr', 0.05), cfg.get('nms_pre', -1)
         batch_img_metas = batch_img_metas or [{} for _ in range(cls_all.size(0))]
@@ -419,33 +603,35 @@ class GFLHead(BaseDenseHead):
             boxes_l, scores_l, labels_l = [], [], []
             start = 0
             for n in nlp:
-                scores = cls_all[i, start:start + n].sigmoid()
-                sc, lb, keep = filter_scores_and_topk(scores, score_thr, nms_pre)
+                sc, lb, keep = filter_scores_and_topk(cls_all[i, start:start + n].sigmoid(), score_thr, nms_pre)
                 pri = priors[start:start + n][keep]
-                dist = self.integral(reg_all[i, start:start + n][keep]) * pri[:, 2:].repeat(1, 2)
-                boxes_l.append(distance2bbox(pri[:, :2], dist, meta.get('img_shape')))
+                ang = ang_all[i, start:start + n][keep] if ang_all is not None else None
+                boxes_l.append(self.geometry.decode_pixels(pri, self.integral(reg_all[i, start:start + n][keep]),
+                                                           ang, meta))
                 scores_l.append(sc)
                 labels_l.append(lb)
                 start += n
-            res = self._post_process(torch.cat(boxes_l), torch.cat(scores_l), torch.cat(labels_l), meta, cfg,
-                                     rescale, with_nms)
-            out.append(res)
+            out.append(self._post_process(torch.cat(boxes_l), torch.cat(scores_l), torch.cat(labels_l), meta,
+                                          cfg, rescale, with_nms))
         return out
 
     def _post_process(self, boxes: Tensor, scores: Tensor, labels: Tensor, meta: dict, cfg: dict,
                       rescale: bool, with_nms: bool) -> InstanceData:
+        geo = self.geometry
         if rescale and meta.get('scale_factor') is not None:
-            sf = meta['scale_factor']
-            boxes = boxes / boxes.new_tensor([sf[0], sf[1], sf[0], sf[1]])
+            boxes = geo.rescale(boxes, meta['scale_factor'])
         if cfg.get('min_bbox_size', -1) >= 0:
-            wh = boxes[:, 2:] - boxes[:, :2]
-            ok = (wh > cfg['min_bbox_size']).all(1)
+            ok = (geo.wh(boxes) > cfg['min_bbox_size']).all(1)
             boxes, scores, labels = boxes[ok], scores[ok], labels[ok]
         if with_nms:
-            boxes, scores, labels, _ = multiclass_nms(boxes, scores, labels, cfg.get('nms', _TEST['nms']),
+            boxes, scores, labels, _ = multiclass_nms(boxes, scores, labels,
+                                                      cfg.get('nms', geo.default_test_cfg['nms']),
                                                       cfg.get('max_per_img', -1))
         if boxes.numel() == 0:
-            return empty_instances(4, boxes.device, boxes.dtype)
+            return empty_instances(geo.box_dim, boxes.device, boxes.dtype)
         res = InstanceData()
-        res.bboxes, res.scores, res.labels = boxes, scores, labels
+        res.bboxes, res.scores, res.labels = geo.finalize(boxes), scores, labels
         return res
+
+
+RotatedFlatOutputs = FlatOutputs  # one record for both box types (name kept for imports)

@@ -34,13 +34,15 @@ import math
 from typing import NamedTuple, Optional, Sequence
 
 import torch
+from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from rotated_ld.registry import MODELS, TASK_UTILS
 from rotated_ld.structures.bbox import regularize_rboxes, rescale_rboxes
 
-from ..layers import ConvModule
+from ..distillers import DistillRegions, RegionInputs
+from ..layers import build_towers, run_towers
 from ..task_modules.coders.distribution_delta import DEFAULT_RANGES, DistributionDelta
 from ..utils import empty_instances, multiclass_nms
 from .base_dense_head import BaseDenseHead
@@ -94,7 +96,7 @@ def _build(cfg, registry=MODELS):
 
 
 @MODELS.register_module()
-class RotatedRetinaHead(BaseDenseHead):
+class RotatedRetinaHead(BaseDenseHead, BaseModule):
     """Rotated RetinaNet head, plain or with distribution deltas.
 
     Args:
@@ -117,6 +119,8 @@ class RotatedRetinaHead(BaseDenseHead):
             ``pos_weight`` (−1 → 1).
         test_cfg (dict): ``nms_pre``, ``score_thr``, ``nms=dict(iou_threshold)``,
             ``max_per_img``, ``min_bbox_size``.
+        distiller (dict, optional): the LD plug-in (an ``LDDistiller`` config; set by
+            :class:`RotatedLDRetinaHead`); ``None`` = a plain head.
 
     Example:
         >>> head = RotatedRetinaHead(3, 8, feat_channels=8, stacked_convs=1, reg_max=8,
@@ -142,6 +146,7 @@ class RotatedRetinaHead(BaseDenseHead):
                  loss_bbox: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
+                 distiller: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         from ..losses import focal_loss, gaussian_loss  # noqa: F401  (register the losses)
@@ -177,6 +182,10 @@ class RotatedRetinaHead(BaseDenseHead):
         if self.train_cfg.get('allowed_border', -1) >= 0:
             raise ValueError('allowed_border >= 0 is not supported (all references use -1)')
         self._init_layers()
+        if distiller and reg_max is None:
+            raise ValueError(f'{type(self).__name__} distils delta distributions: set reg_max (8 as the references)')
+        # the LD plug-in: anchors are rboxes (box_type='rbox')
+        self.distiller = MODELS.build(dict(distiller, box_type='rbox')) if distiller else None
 
     # ------------------------------------------------------------------ layers
     @property
@@ -186,12 +195,8 @@ class RotatedRetinaHead(BaseDenseHead):
 
     def _init_layers(self) -> None:
         # attribute names as mmdet/mmrotate RetinaHead (checkpoint keys)
-        self.cls_convs = nn.ModuleList()
-        self.reg_convs = nn.ModuleList()
-        for i in range(self.stacked_convs):
-            ch = self.in_channels if i == 0 else self.feat_channels
-            self.cls_convs.append(ConvModule(ch, self.feat_channels, 3, padding=1, norm_cfg=self.norm_cfg))
-            self.reg_convs.append(ConvModule(ch, self.feat_channels, 3, padding=1, norm_cfg=self.norm_cfg))
+        self.cls_convs, self.reg_convs = build_towers(self.in_channels, self.feat_channels, self.stacked_convs,
+                                                      self.norm_cfg)
         ch = self.feat_channels if self.stacked_convs > 0 else self.in_channels
         self.retina_cls = nn.Conv2d(ch, self.num_base_priors * self.num_classes, 3, padding=1)
         self.retina_reg = nn.Conv2d(ch, self.num_base_priors * self.reg_channels, 3, padding=1)
@@ -209,11 +214,7 @@ class RotatedRetinaHead(BaseDenseHead):
         (``(B, A·5, H, W)`` deltas when plain)."""
         cls_scores, bbox_preds = [], []
         for x in feats:
-            c, r = x, x
-            for conv in self.cls_convs:
-                c = conv(c)
-            for conv in self.reg_convs:
-                r = conv(r)
+            c, r = run_towers(x, self.cls_convs, self.reg_convs)
             cls_scores.append(self.retina_cls(c))
             bbox_preds.append(self.retina_reg(r).float())
         return cls_scores, bbox_preds
@@ -321,9 +322,43 @@ class RotatedRetinaHead(BaseDenseHead):
         return dict(loss_cls=loss_cls, loss_bbox=loss_bbox,
                     num_pos=flat.cls.new_tensor(float(pos.sum())))
 
-    def _extra_losses(self, flat: FlatOutputs, targets: RetinaTargets, **extra) -> dict:
-        """Hook for distillation heads; the plain head adds nothing."""
-        return {}
+    # ------------------------------------------------------------------ LD plug-in
+    def region_inputs(self, flat: FlatOutputs, targets: RetinaTargets) -> RegionInputs:
+        """What the LD engine needs: anchors (N, 5), GTs in the head's angle version, positives
+        (weight 1), label weights; no padding mask and no assigner thresholds (max-IoU assigner)."""
+        nlp = list(flat.num_level_priors)
+        level_ids = torch.repeat_interleave(torch.arange(len(nlp), device=flat.priors.device),
+                                            torch.as_tensor(nlp, device=flat.priors.device))
+        return RegionInputs(flat.priors, nlp, level_ids, list(targets.gt_bboxes), targets.pos_mask,
+                            targets.pos_mask.float(), label_weights=targets.label_weights)
+
+    def distill_regions(self, flat: FlatOutputs, targets: RetinaTargets) -> DistillRegions:
+        """LD (``main_*``) and KD (``kd_*``) regions of a batch, ``P = B·N`` rows."""
+        if self.distiller is None:
+            raise ValueError(f'{type(self).__name__} has no distiller: it is not an LD head')
+        return self.distiller.regions(self.region_inputs(flat, targets))
+
+    def _extra_losses(self, flat: FlatOutputs, targets: RetinaTargets, teacher_outs=None, **extra) -> dict:
+        """The LD plug-in's terms (none without a ``distiller``): ``loss_ld`` and ``loss_kd`` against the
+        teacher head's outputs ``(cls_list, reg_list)``, plus ``ld_da`` (logged, not optimised): the part
+        of ``loss_ld`` that comes from the angle delta."""
+        if self.distiller is None:
+            return {}
+        if teacher_outs is None:
+            raise ValueError(f'{type(self).__name__}.loss needs teacher_outs (train it inside KDSingleStageDetector)')
+        t_cls, t_reg = self.flatten(*teacher_outs[:2])
+        if t_reg.shape != flat.reg.shape or t_cls.shape != flat.cls.shape:
+            raise ValueError(f'teacher outputs cls {tuple(t_cls.shape)} / reg {tuple(t_reg.shape)} differ from '
+                             f'the student\'s {tuple(flat.cls.shape)} / {tuple(flat.reg.shape)}: teacher and '
+                             'student must share anchors, reg_max and classes')
+        regions = self.distill_regions(flat, targets)
+        B, N, C = flat.cls.shape
+        # 'mean' divides by the number of region rows (JDet's element mean), not by Σ weight
+        avg = regions.main_mask.sum().float() if self.distiller.ld_normalize == 'mean' else None
+        return self.distiller(student_reg=flat.reg.reshape(B * N, -1), teacher_reg=t_reg.reshape(B * N, -1),
+                              num_bins=self.reg_max + 1, regions=regions,
+                              student_cls=flat.cls.reshape(B * N, C), teacher_cls=t_cls.reshape(B * N, C),
+                              avg_factor=avg)
 
     # ------------------------------------------------------------------ inference
     def predict_by_feat(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
