@@ -203,6 +203,26 @@ def test_atss_threshold_hand_case():
     torch.testing.assert_close(thr, (vals.mean() + vals.std())[None])
 
 
+def test_single_candidate_threshold_is_its_iou_in_every_user():
+    """One copy of the ATSS threshold (mean + unbiased std) with the single-candidate guard: the
+    std of one value is NaN in torch; the threshold must be that IoU, for both assigners and the VLR."""
+    from rotated_ld.models.task_modules.assigners import ATSSAssigner, RotatedATSSAssigner, atss_threshold
+
+    torch.testing.assert_close(atss_threshold(torch.tensor([[0.4, 0.7]])), torch.tensor([0.4, 0.7]))
+    # one level with one prior: the GT's only candidate is that prior; it is positive (IoU ≥ thr)
+    prior = torch.tensor([[0., 0., 16., 16.]])
+    gt = torch.tensor([[2., 2., 14., 14.]])
+    res = ATSSAssigner(topk=9).assign(prior, [1], gt, torch.tensor([2]))
+    assert res.gt_inds.tolist() == [0] and torch.isfinite(res.thresholds).all()
+    torch.testing.assert_close(res.thresholds, torch.tensor([144. / 256.]))
+    rgt = torch.tensor([[8., 8., 12., 12., 0.]])
+    rres = RotatedATSSAssigner(topk=9).assign(prior, [1], rgt, torch.tensor([2]))
+    assert rres.gt_inds.tolist() == [0]
+    torch.testing.assert_close(rres.thresholds, torch.tensor([144. / 256.]), atol=1e-5, rtol=1e-5)
+    thr = atss_thresholds(torch.tensor([[0.3]]), torch.tensor([[1.]]), [1], topk=9)
+    torch.testing.assert_close(thr, torch.tensor([0.3]))
+
+
 def test_quality_weights():
     logits = torch.tensor([[0., 2.], [-1., -3.]])
     w = quality_weights(logits, torch.tensor([True, False]))
