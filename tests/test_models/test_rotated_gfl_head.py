@@ -8,8 +8,8 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from rotated_ld.models.dense_heads.rotated_gfl_head import RotatedGFLHead, rescale_rboxes
-from rotated_ld.structures.bbox import rbox2poly
+from rotated_ld.models.dense_heads.rotated_gfl_head import RotatedGFLHead
+from rotated_ld.structures.bbox import rbox2poly, rescale_rboxes
 from rotated_ld.structures.bbox.rbox import rbox_in_range, regularize_rboxes
 from tests.conftest import DEVICES
 from tests.detection_match import assert_same_detections
