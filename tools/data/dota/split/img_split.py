@@ -18,8 +18,6 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..', '..')))
 
-from rotated_ld.datasets.split import SplitConfig, finished_images, split_dataset  # noqa: E402
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,6 +71,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    # after parsing: --help and usage errors answer without loading OpenCV / numpy / shapely
+    from rotated_ld.datasets.split import SplitConfig, finished_images, split_dataset
+
     print(f'img_split: img_dirs={args.img_dirs} ann_dirs={args.ann_dirs} sizes={args.sizes} gaps={args.gaps} '
           f'rates={args.rates} -> {args.save_dir}')
     try:
