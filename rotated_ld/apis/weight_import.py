@@ -11,12 +11,12 @@ from collections import OrderedDict
 from typing import Optional
 
 import torch
-from mmengine.config import Config
 from torch import nn
 
 import rotated_ld.models  # noqa: F401  (registers the model classes MODELS.build needs)
 from rotated_ld.registry import MODELS
 from rotated_ld.utils.checkpoint_meta import convention_meta
+from rotated_ld.utils.setup_env import load_config
 from rotated_ld.utils.weight_import import (
     ImportReport,
     WeightImportError,
@@ -33,9 +33,7 @@ __all__ = ['build_target_model', 'import_weights']
 
 def build_target_model(config: str, cfg_options: Optional[dict] = None) -> tuple[nn.Module, object]:
     """Our model (the student, no teacher, no pretrained download) of ``config``; ``(model, cfg)``."""
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_config(config, cfg_options)  # upstream config names and mmdet 2.x keys as in every tool
     model_cfg = student_model_cfg(cfg.model)
     if isinstance(model_cfg.get('backbone'), dict):
         model_cfg['backbone'] = dict(model_cfg['backbone'], init_cfg=None)

@@ -258,13 +258,10 @@ def _dataset_cfg(ds: dict) -> dict:
 
 
 def sources_from_config(path: str, splits, cfg_options=None) -> list:
-    from mmengine.config import Config
-
     from rotated_ld.datasets.dota_classes import DOTA_CLASSES
+    from rotated_ld.utils.setup_env import load_config
 
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_config(path, cfg_options)  # upstream config names and mmdet 2.x keys as in every tool
     out, seen = [], set()
     for split in splits:
         dl = cfg.get(f'{split}_dataloader')
