@@ -10,32 +10,16 @@ global. The allow-list applies only inside this loader: a bare ``torch.load`` st
 """
 from __future__ import annotations
 
-import codecs
 import os.path as osp
 import pickle
 from typing import Any, Callable, Mapping, NamedTuple
 
-import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-
-class UnsafeCheckpointError(RuntimeError):
-    """A checkpoint holds pickled objects outside the allow-list."""
-
-
-def _numpy_globals() -> list:
-    mu = getattr(np, '_core', np.core).multiarray  # numpy>=2 moved core to _core
-    allow: list = [np.ndarray, np.dtype, mu._reconstruct, mu.scalar,
-                   # checkpoints written under numpy 1.x name the old module path
-                   (mu._reconstruct, 'numpy.core.multiarray._reconstruct'),
-                   (mu.scalar, 'numpy.core.multiarray.scalar')]
-    # numpy dtype classes (np.dtypes.Float64DType, ...) appear in pickles of np.dtype objects.
-    dtypes = getattr(np, 'dtypes', None)
-    if dtypes is not None:
-        allow += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')]
-    return allow
+# the numpy allow-list and the results unpickler need no torch: they live in .safe_pickle
+from .safe_pickle import UnsafeCheckpointError, _numpy_globals, safe_pickle_load  # noqa: F401
 
 
 def safe_globals() -> list:
@@ -95,46 +79,3 @@ def diff_state_dict(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.T
         unexpected=[k for k in state if k not in own and not skip_unexpected(k)],
         shapes=[k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)],
         common=len(set(own) & set(state)))
-
-
-def _allowed_pickle_globals() -> dict:
-    """``{(module, name): object}`` for :func:`safe_pickle_load`: the numpy part of the allow-list."""
-    out = {}
-    for entry in _numpy_globals():
-        obj, name = entry if isinstance(entry, tuple) else (entry, f'{entry.__module__}.{entry.__qualname__}')
-        module, _, attr = name.rpartition('.')
-        out[(module, attr)] = obj
-    # pickle protocol 2 (mmengine.dump's) writes bytes as _codecs.encode(str, 'latin1'): a pure function
-    out[('_codecs', 'encode')] = codecs.encode
-    return out
-
-
-class _AllowListUnpickler(pickle.Unpickler):
-    def __init__(self, file: Any) -> None:
-        super().__init__(file)
-        self._allowed = _allowed_pickle_globals()  # once per load, not per pickled global
-
-    def find_class(self, module: str, name: str) -> Any:
-        obj = self._allowed.get((module, name))
-        if obj is None:
-            raise pickle.UnpicklingError(f'global {module}.{name} is not on the allow-list')
-        return obj
-
-
-def safe_pickle_load(filename: str) -> Any:
-    """Load a plain pickle holding only builtins and numpy arrays / scalars (e.g. the results that
-    ``tools/test.py --out`` writes); any other pickled global is refused, so loading runs no code.
-
-    Raises:
-        FileNotFoundError: the file does not exist.
-        UnsafeCheckpointError: a refused global (named in the message) or a broken pickle.
-    """
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'file not found: {filename}')
-    try:
-        with open(filename, 'rb') as f:
-            return _AllowListUnpickler(f).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError) as e:
-        raise UnsafeCheckpointError(f'refused to load {filename}: {e}. Only plain containers and numpy arrays '
-                                    'are read from pickles here (tools/test.py --out writes such files)') from e

@@ -161,3 +161,21 @@ def test_report_source_of_a_merging_dota_config(tmp_path):
     cfg.test_evaluator = dict(type='DOTAMetric', merge_patches=True, gt_dir=str(tmp_path / 'scenes'))
     gt, classes, merge = config_report_source(cfg)
     assert (gt, merge) == (str(tmp_path / 'scenes'), True) and classes == tuple(DOTA_V1_0)
+
+
+def test_runs_without_torch_on_labeltxt_and_dumps(tmp_path):
+    """Reading dumps / Task1 folders, scoring, statistics, plots and the markdown need no torch."""
+    import subprocess
+
+    objs = _dataset(tmp_path)
+    a, b = _dump(tmp_path, objs, 'a', 3.0, 6 * D), _dump(tmp_path, objs, 'b', 1.0, 0.0)
+    code = ('import sys, runpy; sys.argv = sys.argv[1:]; '
+            'rc = 0\ntry:\n    runpy.run_path(sys.argv[0], run_name="__main__")\n'
+            'except SystemExit as e:\n    rc = e.code\n'
+            'print("TORCH", "torch" in sys.modules, "RC", rc)')
+    r = subprocess.run([sys.executable, '-c', code, str(ROOT / 'tools/analysis_tools/compare_models.py'), '--gt',
+                        str(tmp_path / 'labelTxt'), '--classes', ','.join(CLASSES), '--results', f'A={a}', f'B={b}',
+                        '--out-dir', str(tmp_path / 'o'), '--gallery', '0', '--bootstrap', '50'],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert 'TORCH False RC 0' in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    assert (tmp_path / 'o' / 'summary.json').exists()

@@ -20,7 +20,11 @@ TORCH_FREE_MODULES = [
     'rotated_ld.datasets.dota_patch_name', 'rotated_ld.datasets.dota_classes', 'rotated_ld.datasets.file_types',
     'rotated_ld.datasets.converters', 'rotated_ld.datasets.converters.cli', 'rotated_ld.datasets.synthetic',
     'rotated_ld.evaluation', 'rotated_ld.evaluation.functional', 'rotated_ld.utils',
-    'rotated_ld.utils.setup_env',
+    'rotated_ld.utils.setup_env', 'rotated_ld.utils.safe_pickle',
+    # model comparison and the HTML report (torch only for pictures and a config's dataset)
+    'rotated_ld.evaluation.analysis', 'rotated_ld.evaluation.analysis.loading',
+    'rotated_ld.evaluation.analysis.compare', 'rotated_ld.evaluation.analysis.plots',
+    'rotated_ld.evaluation.analysis.html_report',
 ]
 # names reached through the lazy package attributes, still without torch
 TORCH_FREE_ATTRS = [

@@ -3,7 +3,7 @@
 Result sets:
     * ``tools/test.py --out results.pkl`` dumps (:class:`DumpDetResults`: one dict per image with
       ``img_path`` and ``pred_instances``), read with the allow-list unpickler
-      (:func:`rotated_ld.utils.checkpoint.safe_pickle_load`: no pickled code runs); images are keyed
+      (:func:`rotated_ld.utils.safe_pickle.safe_pickle_load`: no pickled code runs); images are keyed
       by file stem; ``merge=True`` maps split patches (``P0003__1024__0___824``) back to their
       scenes with :func:`merge_results` (per-class rotated NMS at IoU 0.1, as DOTAMetric);
     * DOTA Task1 folders (``Task1_<class>.txt``, full-image polygons).
@@ -33,7 +33,7 @@ def image_stem(path: str) -> str:
 
 def load_dump(path: str) -> list:
     """The per-image list of a ``tools/test.py --out`` pickle; ``ValueError`` names the file otherwise."""
-    from rotated_ld.utils.checkpoint import UnsafeCheckpointError, safe_pickle_load
+    from rotated_ld.utils.safe_pickle import UnsafeCheckpointError, safe_pickle_load
 
     if not osp.isfile(path):
         raise FileNotFoundError(f'results file not found: {path}')

@@ -5,7 +5,7 @@ One dict per image, in dataset order: ``img_id``, ``img_path``, ``ori_shape``, `
 boxes ``(K, 5)`` ``(cx, cy, w, h, t)`` radians in the model's angle version, horizontal ``(K, 4)``
 xyxy; original-image pixels). Written with ``pickle`` without torch objects, so any Python with
 numpy (``mmengine.load``, ``pickle.load``) reads it, and
-:func:`rotated_ld.utils.checkpoint.safe_pickle_load` reads it without running pickled code.
+:func:`rotated_ld.utils.safe_pickle.safe_pickle_load` reads it without running pickled code.
 """
 from __future__ import annotations
 
