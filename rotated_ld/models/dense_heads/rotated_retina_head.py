@@ -169,6 +169,11 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         if self.bbox_coder.angle_version != angle_version:
             raise ValueError(f'bbox_coder angle_version={self.bbox_coder.angle_version!r} differs from '
                              f'the head angle_version={angle_version!r}')
+        gen_compat = getattr(self.prior_generator, 'compat', None)
+        if gen_compat != getattr(self.bbox_coder, 'compat', None):
+            raise ValueError(f'anchor_generator compat={gen_compat!r} but bbox_coder compat='
+                             f'{getattr(self.bbox_coder, "compat", None)!r}: set both to the same value '
+                             "(None: exact; 'mmrotate0' / 'mmrotate1': imported mmrotate weights)")
         self.reg_max = reg_max
         self.delta_dist = DistributionDelta(reg_max, delta_ranges) if reg_max is not None else None
         self.delta_ranges = self.delta_dist.ranges if self.delta_dist is not None else None
@@ -373,8 +378,12 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         cls, reg = self.flatten(cls_scores, bbox_preds)
         priors, nlp = self.priors([c.shape[-2:] for c in cls_scores], cls.device)
         nms_cfg = {'type': 'nms_rotated', 'iou_threshold': 0.1, **(cfg.get('nms') or {})}
+        # mmrotate's heads decode with max_shape=img_shape (centres clamped into the image); the
+        # exact mode leaves centres unclamped, the compat modes reproduce mmrotate
+        clamp = getattr(self.bbox_coder, 'compat', None) is not None
         results = []
         for i, meta in enumerate(batch_img_metas):
+            max_shape = tuple(meta['img_shape'][:2]) if clamp and 'img_shape' in meta else None
             boxes_l, scores_l = [], []
             start = 0
             for n in nlp:  # per-level top-k by max class score (mmdet/mmrotate nms_pre)
@@ -384,7 +393,7 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
                 if 0 < k < sc.shape[0]:
                     keep = sc.max(1).values.topk(k).indices
                     sc, pri, rg = sc[keep], pri[keep], rg[keep]
-                boxes_l.append(self.bbox_coder.decode(pri, self.reg_to_deltas(rg)))
+                boxes_l.append(self.bbox_coder.decode(pri, self.reg_to_deltas(rg), max_shape=max_shape))
                 scores_l.append(sc)
                 start += n
             # the oc delta is not wrapped (as mmrotate) and edge_swap=False may give w < h:

@@ -14,6 +14,17 @@ the coder of rotated RetinaNet, Rotated-LD and JDet's ``ld_rotated_retinanet``:
 * ``edge_swap=True`` (mmrotate's le90/le135 RetinaNet configs): the target may describe the GT
   as ``(h, w, a + π/2)`` when that needs the smaller turn; decoding then returns ``w ≥ h``.
 
+``compat='mmrotate0'`` / ``'mmrotate1'`` (imported mmrotate weights, see
+:mod:`rotated_ld.models.task_modules.mmrotate_compat`) repeats mmrotate's own float32 rules where
+this project's exact mode differs: decoded centres are clamped to ``[0, W − 1] × [0, H − 1]``
+(exact mode: ``[0, W] × [0, H]``) when ``max_shape`` is given; the angle wrap is mmrotate's
+``norm_angle`` verbatim; a decoded square (``w == h``) is turned by π/2 under ``edge_swap``
+(mmrotate keeps ``(w, h, t)`` only where ``w > h``); ``'mmrotate1'`` also regularises the GTs with
+1.x's ``RotatedBoxes.regularize_boxes`` inside ``encode`` as ``DeltaXYWHTRBBoxCoder`` does. The
+``edge_swap`` choice at a GT exactly 45° from the prior (``|da| == |da2|`` up to float32
+rounding) is then decided by the same float32 operations as in mmrotate: the first description
+is kept only if ``|da| < |da2|`` after rounding (both modes use this strict comparison).
+
 Boxes are ``(cx, cy, w, h, t)``, ``t`` in radians (see ``rotated_ld.structures``). Priors may be
 given as ``(..., 4)`` xyxy horizontal boxes (angle 0) or ``(..., 5)`` rotated boxes.
 """
@@ -27,6 +38,8 @@ from torch import Tensor
 
 from rotated_ld.registry import TASK_UTILS
 from rotated_ld.structures.bbox import as_rboxes, check_angle_version, norm_angle
+
+from ..mmrotate_compat import check_compat, mmrotate_norm_angle, mmrotate_regularize_boxes
 
 
 def wrap_delta_angle(angle: Tensor, angle_version: str) -> Tensor:
@@ -58,6 +71,8 @@ class DeltaXYWHAOBBoxCoder:
         target_stds (Sequence[float]): 5 stds dividing encoded deltas. Default 1.
         wh_ratio_clip (float): ``|dw|, |dh| ≤ |log(wh_ratio_clip)|`` at decoding. Default 16/1000.
         angle_range (str | None): mmrotate's name for ``angle_version``; overrides it if given.
+        compat (str | None): ``None`` exact (default); ``'mmrotate0'`` / ``'mmrotate1'``: mmrotate's
+            float32 rules (module docstring) for imported mmrotate weights.
 
     Example:
         >>> coder = DeltaXYWHAOBBoxCoder(angle_version='le90')
@@ -77,7 +92,8 @@ class DeltaXYWHAOBBoxCoder:
                  target_means: Sequence[float] = (0., 0., 0., 0., 0.),
                  target_stds: Sequence[float] = (1., 1., 1., 1., 1.),
                  wh_ratio_clip: float = 16 / 1000,
-                 angle_range: str | None = None) -> None:
+                 angle_range: str | None = None,
+                 compat: str | None = None) -> None:
         angle_version = angle_range if angle_range is not None else angle_version
         check_angle_version(angle_version)
         if edge_swap and angle_version == 'oc':
@@ -89,6 +105,12 @@ class DeltaXYWHAOBBoxCoder:
         self.means = tuple(float(m) for m in target_means)
         self.stds = tuple(float(s) for s in target_stds)
         self.wh_ratio_clip = wh_ratio_clip
+        self.compat = check_compat(compat)
+
+    def _wrap(self, angle: Tensor) -> Tensor:
+        if self.compat is not None:
+            return mmrotate_norm_angle(angle, self.angle_version)
+        return wrap_delta_angle(angle, self.angle_version)
 
     def encode(self, priors: Tensor, gt_bboxes: Tensor) -> Tensor:
         """Deltas of ``gt_bboxes`` w.r.t. ``priors``.
@@ -103,6 +125,8 @@ class DeltaXYWHAOBBoxCoder:
         dtype = torch.promote_types(gt_bboxes.dtype, torch.float32)  # fp16 → fp32, fp64 kept
         p = as_rboxes(priors).to(dtype)
         g = gt_bboxes.to(dtype)
+        if self.compat == 'mmrotate1':  # DeltaXYWHTRBBoxCoder regularises the GTs itself
+            g = mmrotate_regularize_boxes(g, self.angle_version)
         px, py, pw, ph, pa = p.unbind(-1)
         gx, gy, gw, gh, ga = g.unbind(-1)
         ox, oy = gx - px, gy - py
@@ -110,9 +134,9 @@ class DeltaXYWHAOBBoxCoder:
             cos, sin = torch.cos(pa), torch.sin(pa)
             ox, oy = cos * ox + sin * oy, -sin * ox + cos * oy
         dx, dy = ox / pw, oy / ph
-        da = wrap_delta_angle(ga - pa, self.angle_version)
+        da = self._wrap(ga - pa)
         if self.edge_swap:
-            da2 = wrap_delta_angle(ga - pa + math.pi / 2, self.angle_version)
+            da2 = self._wrap(ga - pa + math.pi / 2)
             keep = da.abs() < da2.abs()
             gw, gh = torch.where(keep, gw, gh), torch.where(keep, gh, gw)
             da = torch.where(keep, da, da2)
@@ -128,7 +152,8 @@ class DeltaXYWHAOBBoxCoder:
         Args:
             priors (Tensor): (..., 4) xyxy or (..., 5) rboxes, broadcastable against ``deltas``.
             deltas (Tensor): (..., 5) normalised deltas.
-            max_shape (Sequence[int] | None): ``(h, w)``; if given, centres are clamped into it.
+            max_shape (Sequence[int] | None): ``(h, w)``; if given, centres are clamped to
+                ``[0, w] × [0, h]`` (``[0, w − 1] × [0, h − 1]`` with ``compat``, as mmrotate).
 
         Returns:
             Tensor: (..., 5) rboxes ``(cx, cy, w, h, t)`` in this coder's angle version
@@ -149,11 +174,12 @@ class DeltaXYWHAOBBoxCoder:
             ox, oy = cos * ox - sin * oy, sin * ox + cos * oy
         gx, gy = px + ox, py + oy
         if max_shape is not None:
-            gx = gx.clamp(0, max_shape[1])
-            gy = gy.clamp(0, max_shape[0])
-        ga = wrap_delta_angle(pa + da, self.angle_version)
+            last = 1 if self.compat is not None else 0  # mmrotate: the last pixel's index
+            gx = gx.clamp(0, max_shape[1] - last)
+            gy = gy.clamp(0, max_shape[0] - last)
+        ga = self._wrap(pa + da)
         if self.edge_swap:
-            keep = gw >= gh
+            keep = gw > gh if self.compat is not None else gw >= gh
             gw, gh, ga = (torch.where(keep, gw, gh), torch.where(keep, gh, gw),
-                          wrap_delta_angle(torch.where(keep, ga, ga + math.pi / 2), self.angle_version))
+                          self._wrap(torch.where(keep, ga, ga + math.pi / 2)))
         return torch.stack([gx, gy, gw, gh, ga], -1)
