@@ -30,14 +30,24 @@ this module handles explicitly:
   ``bbox_head.integral_angle.project`` (support of da, −5..2) have no home (our supports are not
   saved, they come from ``delta_ranges``); they are *checked* against the config's
   ``delta_ranges`` and dropped — a mismatch is an error, since decoding would silently differ;
-* **mmrotate 1.x anchors.** 1.x regularises the horizontal anchors into the angle version
+* **mmrotate anchors and decoding** (default, ``anchors='mmrotate'``): an imported rotated RetinaNet
+  only predicts what mmrotate predicts with mmrotate's own float32 anchors and decoding rules
+  (``rotated_ld.models.task_modules.mmrotate_compat``). ``rotated_ld.apis.weight_import.import_weights`` writes,
+  next to the output checkpoint, a config that inherits ``--config`` and sets
+  ``anchor_generator.compat`` / ``bbox_coder.compat`` (``'mmrotate1'`` with the source's anchor
+  ``angle_version`` for 1.x, ``'mmrotate0'`` for 0.x and Rotated-LD); the weights are copied as they are;
+* ``anchors='exact'`` (mmrotate 1.x only; for fine-tuning with this project's anchors): 1.x
+  regularises the horizontal anchors into the angle version
   (mmrotate issue #619: the reason 0.x weights read AP 60 → 0.1 in 1.x): with ``oc`` every anchor
   becomes ``(h, w, −π/2)``; with ``le90`` (``le135``) every anchor with ``w ≤ h`` becomes
   ``(h, w, −π/2)`` (``(h, w, +π/2)``). Our anchors are ``(w, h, 0)`` (as 0.x and Rotated-LD).
   A 1.x delta against a turned anchor describes the same box as the delta
   ``(dx·h/w, dy·w/h, dh, dw, dt)`` (``proj_xy=False``) or ``(±dy, ∓dx, dh, dw, dt)``
   (``proj_xy=True``) against the angle-0 anchor; the map is linear, so the 5 rows of
-  ``retina_reg`` (weight and bias) of each turned anchor are permuted / scaled exactly.
+  ``retina_reg`` (weight and bias) of each turned anchor are permuted / scaled. This is *not*
+  equivalent for every location: 1.x leaves a square anchor at angle 0 wherever float32 rounding
+  makes ``x2 − x1 > y2 − y1`` (5,194 of 25,575 square anchors at 640²), and there the transformed
+  rows decode as if it had been turned (up to hundreds of pixels away).
 
 Not handled (refused with a message): other architectures, mmcv ``DCNv2`` offsets (our DCN is
 v1), JDet ``.pkl`` files (Jittor pickles). The report lists **mapped** (same name),
@@ -84,6 +94,7 @@ class ImportReport:
     missing: list = field(default_factory=list)          # [key]
     shape_mismatches: list = field(default_factory=list)  # [(key, src shape, our shape)]
     notes: list = field(default_factory=list)
+    out_config: Optional[str] = None  # the config written for the converted weights, if any
 
     @property
     def ok(self) -> bool:
@@ -280,8 +291,42 @@ def mmrotate1_anchor_transform(weight: Tensor, bias: Optional[Tensor], anchor_wh
     return W, B, turned.nonzero().flatten().tolist()
 
 
+ANCHOR_MODES = ('mmrotate', 'exact')
+# layouts whose source decodes against mmrotate's anchors, and the compat mode that reproduces them
+_COMPAT_OF = {'mmrotate0-retinanet': 'mmrotate0', 'rotated-ld': 'mmrotate0', 'mmrotate1-retinanet': 'mmrotate1'}
+
+
+def compat_overrides(layout: str, src_angle_version: str = 'le90') -> dict:
+    """``model.bbox_head`` overrides that make our head reproduce the source framework's anchors
+    and decoding (empty for layouts without anchors)."""
+    compat = _COMPAT_OF.get(layout)
+    if compat is None:
+        return {}
+    gen = dict(compat=compat)
+    if compat == 'mmrotate1':
+        gen['angle_version'] = None if src_angle_version == 'none' else src_angle_version
+    return dict(anchor_generator=gen, bbox_coder=dict(compat=compat))
+
+
+def write_compat_config(path: str, base_config: str, overrides: dict, layout: str, src: str) -> None:
+    """A config inheriting ``base_config`` with ``model.bbox_head`` ``overrides`` (the importer's output config)."""
+    lines = [f'# written by tools/model_converters/import_weights.py --from {layout} for {osp.basename(src)}:',
+             f'# {osp.basename(base_config)} with the anchors and decoding of the source framework, so that the',
+             '# converted weights predict what they predicted there (docs/deployment.md, "Weight import").',
+             f'_base_ = {osp.abspath(base_config)!r}',
+             'model = dict(bbox_head=dict(']
+    lines += [f'    {k}={v!r},' for k, v in overrides.items()]
+    lines.append('))')
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+
+
 def _mmrotate1_transform(sd: dict, model: Optional[nn.Module], report: ImportReport,
-                         src_angle_version: str = 'le90', **_) -> None:
+                         src_angle_version: str = 'le90', anchors: str = 'mmrotate', **_) -> None:
+    if anchors == 'mmrotate':
+        report.notes.append(f'mmrotate 1.x anchors ({src_angle_version}) and decoding reproduced by the output '
+                            "config (compat='mmrotate1'): rows copied as they are")
+        return
     if src_angle_version == 'none':
         report.notes.append('mmrotate 1.x anchors at angle 0 (angle_version=None): rows copied as is')
         return
@@ -299,7 +344,8 @@ def _mmrotate1_transform(sd: dict, model: Optional[nn.Module], report: ImportRep
     if B is not None:
         sd['bbox_head.retina_reg.bias'] = B
     what = (f'rows of anchors {turned} (turned by mmrotate 1.x {src_angle_version} anchors) re-expressed for '
-            f'angle-0 anchors ({"proj_xy: (±dy, ∓dx" if coder.proj_xy else "(dx·h/w, dy·w/h"}, dh, dw, dt))')
+            f'angle-0 anchors ({"proj_xy: (±dy, ∓dx" if coder.proj_xy else "(dx·h/w, dy·w/h"}, dh, dw, dt)); '
+            'approximate: square anchors that 1.x leaves unturned by float32 rounding now decode as turned')
     report.transformed += [(k, what) for k in ('bbox_head.retina_reg.weight', 'bbox_head.retina_reg.bias') if k in sd]
 
 
@@ -420,4 +466,5 @@ def sha256_of(path: str) -> str:
 
 __all__ = ['LAYOUTS', 'SRC_ANGLE_VERSIONS', 'ImportReport', 'WeightImportError', 'convert_state_dict',
            'extract_state_dict', 'load_foreign_checkpoint', 'sha256_of',
-           'mmrotate1_anchor_transform', 'meta_classes']
+           'mmrotate1_anchor_transform', 'meta_classes', 'compat_overrides', 'write_compat_config',
+           'ANCHOR_MODES']

@@ -10,7 +10,8 @@ Examples:
         --from mmdet-gfl --config configs/gfl/gfl_r50_fpn_1x_coco.py
     python tools/model_converters/import_weights.py rotated-retinanet-rbox-le90_r50.pth rr50.pth \\
         --from mmrotate1-retinanet --src-angle-version le90 \\
-        --config configs/rotated_retinanet/rotated_retinanet_r50_fpn_1x_dota_oc.py
+        --config configs/rotated_retinanet/rotated_retinanet_r50_fpn_1x_dota_le90.py
+    # -> rr50.pth + rr50.py (le90 config with mmrotate 1.x anchors): tools/test.py rr50.py rr50.pth
     python tools/model_converters/import_weights.py resnet18_tv.pth resnet18_init.pth --from torchvision-resnet
 """
 from __future__ import annotations
@@ -34,10 +35,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('dst', help='output checkpoint (.pth)')
     p.add_argument('--from', dest='layout', required=True, choices=LAYOUTS, help='layout of SRC')
     p.add_argument('--config', help='our config of the target model: enables missing / unused / shape '
-                                    'checks (required for mmrotate1-retinanet unless --src-angle-version none)')
+                                    'checks; for rotated RetinaNet layouts also the base of the written DST.py '
+                                    '(required for mmrotate1-retinanet with --anchors exact)')
     p.add_argument('--src-angle-version', default='le90', choices=('none', 'oc', 'le90', 'le135'),
                    help='mmrotate1-retinanet: angle_version of the source FakeRotatedAnchorGenerator '
                         "(1.x configs: le90; 'none' if it was deleted to load 0.x weights)")
+    p.add_argument('--anchors', default='mmrotate', choices=('mmrotate', 'exact'),
+                   help='rotated RetinaNet layouts: "mmrotate" (default) copies the weights and writes DST.py, a '
+                        "config inheriting --config with the source's anchors and decoding (compat='mmrotate0' / "
+                        "'mmrotate1'), so the detections are the source framework's; \"exact\" keeps this project's "
+                        'anchors (mmrotate1: rows of turned anchors re-expressed, approximate; for fine-tuning)')
     p.add_argument('--prefix', default='', help="prefix for every output key (e.g. 'backbone.' to use a "
                                                 'torchvision file as load_from of a detector)')
     p.add_argument('--allow-shape-mismatch', action='store_true',
@@ -57,7 +64,9 @@ def main(argv=None) -> int:
             raise FileNotFoundError(f'no such checkpoint: {args.src}')
         if args.config is not None and not osp.isfile(args.config):
             raise FileNotFoundError(f'no such config: {args.config}')
-        options = dict(src_angle_version=args.src_angle_version) if args.layout == 'mmrotate1-retinanet' else {}
+        options = dict(anchors=args.anchors)
+        if args.layout == 'mmrotate1-retinanet':
+            options['src_angle_version'] = args.src_angle_version
         os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
         report = import_weights(args.src, args.dst, args.layout, config=args.config, prefix=args.prefix,
                                 strict=not args.allow_shape_mismatch, **options)

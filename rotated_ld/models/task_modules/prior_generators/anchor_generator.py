@@ -37,8 +37,14 @@ from torch import Tensor
 
 from rotated_ld.registry import TASK_UTILS
 
-from ..mmrotate_compat import (check_compat, mmdet_base_anchors, mmdet_grid_anchors_xyxy, mmdet_scales,
-                               mmrotate_hbox2rbox, mmrotate_regularize_boxes)
+from ..mmrotate_compat import (
+    check_compat,
+    mmdet_base_anchors,
+    mmdet_grid_anchors_xyxy,
+    mmdet_scales,
+    mmrotate_hbox2rbox,
+    mmrotate_regularize_boxes,
+)
 
 
 @TASK_UTILS.register_module()
