@@ -1,6 +1,6 @@
 """mmrotate-compatible anchors (``RotatedAnchorGenerator(compat=...)``) vs independent references.
 
-The reference anchors are written here, from the mmdet 3.x ``AnchorGenerator`` and mmrotate 1.x
+The reference anchors (tests/mmrotate_np_reference.py) follow the mmdet 3.x ``AnchorGenerator`` and mmrotate 1.x
 ``FakeRotatedAnchorGenerator`` / ``RotatedBoxes.regularize_boxes`` sources, with **numpy float32**
 arithmetic (not torch, not the package's helpers). The count of square anchors that mmrotate 1.x
 leaves at angle 0 is derived twice more: by exact rational arithmetic with a hand-written
@@ -14,46 +14,11 @@ import pytest
 import torch
 
 from rotated_ld.models.task_modules.prior_generators import FakeRotatedAnchorGenerator, RotatedAnchorGenerator
+from tests.mmrotate_np_reference import np_mmdet_anchors as _np_mmdet_anchors
+from tests.mmrotate_np_reference import np_rbox as _np_rbox
 
 STRIDES = [8, 16, 32, 64, 128]
 SIZES_640 = [(640 // s, 640 // s) for s in STRIDES]  # 80, 40, 20, 10, 5
-F32 = np.float32
-
-
-# ------------------------------------------------------------------ numpy float32 reference (test side)
-def _np_mmdet_anchors(stride, feat, octave_base_scale=4, scales_per_octave=3, ratios=(1.0, 0.5, 2.0)):
-    scales = (np.array([2 ** (i / scales_per_octave) for i in range(scales_per_octave)])
-              * octave_base_scale).astype(F32)
-    r = np.array(ratios, F32)
-    h_ratios = np.sqrt(r)
-    w_ratios = F32(1) / h_ratios
-    ws = (F32(stride) * w_ratios[:, None] * scales[None, :]).reshape(-1)
-    hs = (F32(stride) * h_ratios[:, None] * scales[None, :]).reshape(-1)
-    half = F32(0.5)
-    base = np.stack([F32(0) - half * ws, F32(0) - half * hs, F32(0) + half * ws, F32(0) + half * hs], -1)
-    sx = np.arange(feat[1]).astype(F32) * F32(stride)
-    sy = np.arange(feat[0]).astype(F32) * F32(stride)
-    xx, yy = np.tile(sx, len(sy)), np.repeat(sy, len(sx))
-    shifts = np.stack([xx, yy, xx, yy], -1)
-    return (base[None] + shifts[:, None]).reshape(-1, 4)  # float32 throughout
-
-
-def _np_rbox(xyxy, pattern):
-    w, h = xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]
-    x, y = (xyxy[:, 2] + xyxy[:, 0]) / F32(2), (xyxy[:, 3] + xyxy[:, 1]) / F32(2)
-    t = np.zeros_like(x)
-    if pattern is None:
-        return np.stack([x, y, w, h, t], -1)
-    start = F32(-np.pi / 2 if pattern in ('oc', 'le90') else -np.pi / 4)
-    pi, half_pi = F32(np.pi), F32(np.pi / 2)
-    if pattern == 'oc':
-        t = np.remainder(t - start, pi)
-        keep = t < half_pi
-        return np.stack([x, y, np.where(keep, w, h), np.where(keep, h, w), np.where(keep, t, t - half_pi) + start], -1)
-    keep = w > h
-    t = np.where(keep, t, t + half_pi)
-    t = np.remainder(t - start, pi) + start
-    return np.stack([x, y, np.where(keep, w, h), np.where(keep, h, w), t], -1)
 
 
 def _square_angle0(rboxes):

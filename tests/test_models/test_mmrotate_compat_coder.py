@@ -1,5 +1,5 @@
 """``DeltaXYWHAOBBoxCoder(compat='mmrotate1')`` vs a numpy float32 re-implementation of mmrotate 1.x
-``DeltaXYWHTRBBoxCoder`` (``bbox2delta`` / ``delta2bbox``, written here from the 1.x source), and
+``DeltaXYWHTRBBoxCoder`` (``bbox2delta`` / ``delta2bbox``, tests/mmrotate_np_reference.py), and
 hand cases for the ``edge_swap`` tie of a GT exactly 45° from the anchor.
 
 Hand derivation (le90, GT angle f32(π/4) = 6588397.5·2⁻²³, f32(π/2) = 6588397.5·2⁻²², f32(π) =
@@ -22,68 +22,11 @@ import pytest
 import torch
 
 from rotated_ld.models.task_modules.coders import DeltaXYWHAOBBoxCoder
+from tests.mmrotate_np_reference import F32, HALF_PI
+from tests.mmrotate_np_reference import np_bbox2delta as _np_bbox2delta
+from tests.mmrotate_np_reference import np_delta2bbox as _np_delta2bbox
 
-F32 = np.float32
-PI, HALF_PI = F32(np.pi), F32(np.pi / 2)
 TWO_M23 = 2.0 ** -23
-
-
-# ------------------------------------------------------------------ numpy float32 reference (test side)
-def _np_norm(t, v):
-    if v == 'oc':
-        return t
-    start = F32(np.pi / 2) if v == 'le90' else F32(np.pi / 4)
-    return np.remainder(t + start, PI) - start
-
-
-def _np_regularize(b, v):
-    x, y, w, h, t = b.T
-    start = F32(-np.pi / 2) if v in ('oc', 'le90') else F32(-np.pi / 4)
-    if v == 'oc':
-        t = np.remainder(t - start, PI)
-        keep = t < HALF_PI
-        return np.stack([x, y, np.where(keep, w, h), np.where(keep, h, w), np.where(keep, t, t - HALF_PI) + start], 1)
-    keep = w > h
-    t = np.remainder(np.where(keep, t, t + HALF_PI) - start, PI) + start
-    return np.stack([x, y, np.where(keep, w, h), np.where(keep, h, w), t], 1)
-
-
-def _np_bbox2delta(p, g, v, edge_swap, proj_xy):
-    g = _np_regularize(g, v)
-    px, py, pw, ph, pt = p.T
-    gx, gy, gw, gh, gt = g.T
-    if proj_xy:
-        dx = (np.cos(pt) * (gx - px) + np.sin(pt) * (gy - py)) / pw
-        dy = (-np.sin(pt) * (gx - px) + np.cos(pt) * (gy - py)) / ph
-    else:
-        dx, dy = (gx - px) / pw, (gy - py) / ph
-    if edge_swap:
-        d1, d2 = _np_norm(gt - pt, v), _np_norm(gt - pt + HALF_PI, v)
-        first = np.abs(d1) < np.abs(d2)
-        gw, gh, dt = np.where(first, gw, gh), np.where(first, gh, gw), np.where(first, d1, d2)
-    else:
-        dt = _np_norm(gt - pt, v)
-    return np.stack([dx, dy, np.log(gw / pw), np.log(gh / ph), dt], 1)
-
-
-def _np_delta2bbox(p, d, v, edge_swap, proj_xy, max_shape=None):
-    px, py, pw, ph, pt = p.T
-    dx, dy, dw, dh, dt = d.T
-    clip = float(np.abs(np.log(16 / 1000)))  # a Python float: keeps float32 arrays float32
-    gw, gh = pw * np.exp(np.clip(dw, -clip, clip)), ph * np.exp(np.clip(dh, -clip, clip))
-    if proj_xy:
-        gx = dx * pw * np.cos(pt) - dy * ph * np.sin(pt) + px
-        gy = dx * pw * np.sin(pt) + dy * ph * np.cos(pt) + py
-    else:
-        gx, gy = px + pw * dx, py + ph * dy
-    gt = _np_norm(pt + dt, v)
-    if max_shape is not None:
-        gx, gy = np.clip(gx, 0, max_shape[1] - 1), np.clip(gy, 0, max_shape[0] - 1)
-    if edge_swap:
-        keep = gw > gh
-        return np.stack([gx, gy, np.where(keep, gw, gh), np.where(keep, gh, gw),
-                         _np_norm(np.where(keep, gt, gt + HALF_PI), v)], 1)
-    return np.stack([gx, gy, gw, gh, gt], 1)
 
 
 def _coder(v, edge_swap=True, proj_xy=True, compat='mmrotate1'):
