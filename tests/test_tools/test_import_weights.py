@@ -7,23 +7,23 @@ independently of the converter, from the reference repositories' key names and c
   and a message hub with ``HistoryBuffer`` (MMEngine pickle, loaded through the allow-list);
 * mmdet LD: the student's keys plus a registered ``teacher_model.*`` (early LD repo);
 * mmrotate 0.x rotated RetinaNet: same names, angle-0 anchors;
-* mmrotate 1.x rotated RetinaNet: regression rows of the anchors that 1.x turns
-  (``FakeRotatedAnchorGenerator(angle_version)``) expressed against the turned anchors; checked
-  both by round trip and against a 1.x-style decoder written here;
+* mmrotate 0.x / 1.x rotated RetinaNet and Rotated-LD: the weights are copied and the written
+  config switches to mmrotate's anchors and decoding (compat modes); every anchor's decoded box is
+  checked against numpy float32 re-implementations of the upstream anchor generators and
+  ``delta2bbox`` (tests/mmrotate_np_reference.py), anchors bit for bit;
 * Rotated-LD: distribution deltas plus the ``integral.project`` / ``integral_angle.project`` buffers;
 * torchvision ResNet-18 ``state_dict`` (with ``fc``) → our backbone; features equal torchvision's.
 
-Conversion back must give identical predictions (small input, eval mode). CPU, ~1 s per test.
+Conversion back must give identical raw outputs and predictions (small input, eval mode). CPU, ~1 s per test.
 """
 import math
 import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
-
-from tests.detection_match import assert_same_detections
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'tools' / 'model_converters'))
@@ -94,8 +94,11 @@ def _convert_and_load(foreign_sd, layout, config, tmp_path, meta=None, extra=Non
     argv = [str(src), str(dst), '--from', layout, '--config', config]
     if 'src_angle_version' in options:
         argv += ['--src-angle-version', options['src_angle_version']]
+    if 'anchors' in options:
+        argv += ['--anchors', options['anchors']]
     assert import_weights.main(argv) == 0
-    return init_detector(config, str(dst), device='cpu'), dst
+    out_config = dst.with_suffix('.py')  # written for rotated RetinaNet layouts (mmrotate anchors)
+    return init_detector(str(out_config) if out_config.exists() else config, str(dst), device='cpu'), dst
 
 
 # ------------------------------------------------------------------ inverse layouts (test side)
@@ -154,100 +157,103 @@ def test_mmdet_ld_drops_registered_teacher(tmp_path, capsys):
     assert _same_outputs(_raw(ours, x), _raw(model, x))
 
 
+def _all_boxes(model, x):
+    """Every anchor's decoded box ``(N, 5)`` (no selection, no NMS) with the head's own anchors and
+    coder, centres clamped as at test time, plus the anchors and the deltas."""
+    head = model.bbox_head
+    flat = head.flat_outputs(*_raw(model, x))
+    max_shape = (H, W) if head.bbox_coder.compat is not None else None
+    return head.bbox_coder.decode(flat.priors, flat.deltas[0], max_shape=max_shape), flat.priors, flat.deltas[0]
+
+
+def _np_reference_boxes(model, deltas, anchor_pattern, coder_version, edge_swap, proj_xy):
+    """The source framework's boxes, numpy float32 (tests/mmrotate_np_reference.py): mmdet anchors
+    (regularised to ``anchor_pattern`` as 1.x, None = 0.x) and mmrotate's delta2bbox with the clamp."""
+    from tests.mmrotate_np_reference import np_delta2bbox, np_mmdet_anchors, np_rbox
+
+    gen = model.bbox_head.prior_generator
+    sizes = [(-(-H // s), -(-W // s)) for s in gen.strides]
+    anchors = np.concatenate([np_rbox(np_mmdet_anchors(s, f), anchor_pattern) for s, f in zip(gen.strides, sizes)])
+    boxes = np_delta2bbox(anchors, deltas.numpy(), coder_version, edge_swap, proj_xy, max_shape=(H, W))
+    return torch.from_numpy(anchors), torch.from_numpy(boxes)
+
+
 def test_mmrotate0_retinanet_round_trip(tmp_path, capsys):
     model = _model(RRETINA)
     x = _inputs()
-    ours, _ = _convert_and_load(_to_foreign(model.state_dict(), MMROTATE_RETINA_NAMES), 'mmrotate0-retinanet',
-                                RRETINA, tmp_path, dict(CLASSES=_classes(RRETINA)))
-    assert _same_outputs(_raw(ours, x), _raw(model, x))
-    a, b = _predict(ours, x), _predict(model, x)
-    assert torch.equal(a.bboxes, b.bboxes) and torch.equal(a.labels, b.labels)
+    ours, dst = _convert_and_load(_to_foreign(model.state_dict(), MMROTATE_RETINA_NAMES), 'mmrotate0-retinanet',
+                                  RRETINA, tmp_path, dict(CLASSES=_classes(RRETINA)))
+    assert "compat='mmrotate0'" in capsys.readouterr().out and dst.with_suffix('.py').exists()
+    assert ours.bbox_head.prior_generator.compat == 'mmrotate0' == ours.bbox_head.bbox_coder.compat
+    assert _same_outputs(_raw(ours, x), _raw(model, x))  # weights copied as they are
+    boxes, priors, deltas = _all_boxes(ours, x)
+    ref_anchors, ref = _np_reference_boxes(ours, deltas, None, 'oc', False, False)
+    assert torch.equal(priors, ref_anchors)  # 0.x float32 anchors, bit for bit
+    assert torch.allclose(boxes, ref, rtol=3e-6, atol=1e-4)
+    _predict(ours, x)  # runs with the clamp
 
 
-# mmrotate 1.x: FakeRotatedAnchorGenerator + RotatedBoxes.regularize_boxes, written from the 1.x source
-def _mmrotate1_regularize(boxes, pattern):
-    x, y, w, h, t = boxes.unbind(-1)
-    if pattern in ('le90', 'le135'):
-        start = -math.pi / 2 if pattern == 'le90' else -math.pi / 4
-        w_, h_ = torch.where(w > h, w, h), torch.where(w > h, h, w)
-        t = torch.where(w > h, t, t + math.pi / 2)
-        t = ((t - start) % math.pi) + start
-    else:  # oc
-        start = -math.pi / 2
-        t = (t - start) % math.pi
-        w_, h_ = torch.where(t < math.pi / 2, w, h), torch.where(t < math.pi / 2, h, w)
-        t = torch.where(t < math.pi / 2, t, t - math.pi / 2) + start
-    return torch.stack([x, y, w_, h_, t], -1)
-
-
-def _mmrotate1_decode(anchors, d):  # DeltaXYWHTRBBoxCoder.decode, proj_xy=False, norm_factor=None, stds 1
-    px, py, pw, ph, pt = anchors.unbind(-1)
-    dx, dy, dw, dh, dt = d.unbind(-1)
-    clip = abs(math.log(16 / 1000))
-    return torch.stack([px + pw * dx, py + ph * dy, pw * dw.clamp(-clip, clip).exp(),
-                        ph * dh.clamp(-clip, clip).exp(), pt + dt], -1)
-
-
-def _inverse_mmrotate1(sd, head, pattern):
-    """Our (angle-0 anchor) rows → rows of a 1.x head whose anchors were regularised to ``pattern``."""
-    sd = {k: v.clone() for k, v in sd.items()}
-    wh = head.prior_generator.base_wh(0).double()
-    w, h = sd['bbox_head.retina_reg.weight'], sd['bbox_head.retina_reg.bias']
-    for a in range(wh.shape[0]):
-        turned = pattern == 'oc' or not bool(wh[a, 0] > wh[a, 1])
-        if not turned:
-            continue
-        r = float(wh[a, 1] / wh[a, 0])
-        for t in (w, h):
-            blk = t[a * 5:a * 5 + 5].clone()
-            # 1.x box (pw·e^dw, ph·e^dh) with (pw, ph) = (h0, w0) equals ours with dw' = dh, dh' = dw;
-            # centre: h0·dx = w0·dx'  →  dx = dx' / r ; w0·dy = h0·dy'  →  dy = dy' · r
-            t[a * 5 + 0], t[a * 5 + 1] = blk[0] / r, blk[1] * r
-            t[a * 5 + 2], t[a * 5 + 3] = blk[3], blk[2]
-    return sd
-
-
-def _same_rboxes(a, b, atol=1e-3):
+def _rbox_close(a, b, atol=1e-3):
+    """Per row: the same rectangle (regularised to le90 in float64), ``(N,)`` bool."""
     from rotated_ld.structures.bbox import regularize_rboxes
 
     a, b = regularize_rboxes(a.double(), 'le90'), regularize_rboxes(b.double(), 'le90')
     dt = torch.remainder(a[:, 4] - b[:, 4] + math.pi / 2, math.pi) - math.pi / 2
-    return torch.allclose(a[:, :4], b[:, :4], atol=atol, rtol=1e-5) and bool((dt.abs() < 1e-4).all())
+    return ((a[:, :4] - b[:, :4]).abs() <= atol + 1e-5 * b[:, :4].abs()).all(1) & (dt.abs() < 1e-4)
+
+
+def _le90_config(tmp_path):
+    """The head of mmrotate 1.x rotated-retinanet-rbox-le90 (le90, edge_swap, proj_xy) on the small model."""
+    path = tmp_path / 'rretina_le90.py'
+    path.write_text(f"_base_ = {RRETINA!r}\nmodel = dict(bbox_head=dict(angle_version='le90', bbox_coder=dict("
+                    "angle_version='le90', edge_swap=True, proj_xy=True)))\n")
+    return str(path)
 
 
 @pytest.mark.parametrize('pattern', ['le90', 'oc'])
-def test_mmrotate1_retinanet_round_trip_and_1x_decoding(tmp_path, pattern):
-    model = _model(RRETINA)
-    head = model.bbox_head
+def test_mmrotate1_retinanet_matches_1x_anchors_and_decoding(tmp_path, pattern):
+    config = _le90_config(tmp_path) if pattern == 'le90' else RRETINA
+    coder = ('le90', True, True) if pattern == 'le90' else ('oc', False, False)
+    model = _model(config)
     x = _inputs()
-    foreign = _inverse_mmrotate1(_to_foreign(model.state_dict(), MMROTATE_RETINA_NAMES), head, pattern)
-    ours, _ = _convert_and_load(foreign, 'mmrotate1-retinanet', RRETINA, tmp_path, src_angle_version=pattern)
-    a, b = _predict(ours, x), _predict(model, x)
-    # the converted regression rows round differently (/ r, · r): the same detections as a set, not
-    # position by position (the class rows are copied, so the scores are bit-identical)
-    assert_same_detections(a, b, rotated=True, score_tol=0.0, box_atol=1e-3, box_rtol=1e-5)
+    # a 1.x checkpoint has our key names; its rows are deltas against 1.x's (regularised) anchors
+    foreign = _to_foreign(model.state_dict(), MMROTATE_RETINA_NAMES)
+    ours, dst = _convert_and_load(foreign, 'mmrotate1-retinanet', config, tmp_path, src_angle_version=pattern)
+    gen = ours.bbox_head.prior_generator
+    assert (gen.compat, gen.angle_version) == ('mmrotate1', pattern)
+    assert torch.load(dst, weights_only=True)['meta']['converted_from']['compat'] == 'mmrotate1'
+    boxes, priors, deltas = _all_boxes(ours, x)
+    ref_anchors, ref = _np_reference_boxes(ours, deltas, pattern, *coder)
+    assert torch.equal(priors, ref_anchors)  # 1.x anchors bit for bit, float32 turns included
+    assert bool(_rbox_close(boxes, ref, atol=1e-4).all())
+    _predict(ours, x)
 
-    # semantic check, independent of the inverse above: the 1.x decoder on the foreign weights' raw
-    # outputs with 1.x (turned) anchors gives the same rectangles as our decoder on the converted weights
-    foreign_model = _model(RRETINA)
-    foreign_model.load_state_dict(foreign)
-    cls_f, reg_f = _raw(foreign_model, x)
-    flat_f = head.flat_outputs(cls_f, reg_f)
-    anchors_1x = _mmrotate1_regularize(flat_f.priors, pattern)
-    boxes_1x = _mmrotate1_decode(anchors_1x, flat_f.deltas[0])
-    flat_o = ours.bbox_head.flat_outputs(*_raw(ours, x))
-    boxes_ours = ours.bbox_head.bbox_coder.decode(flat_o.priors, flat_o.deltas[0])
-    assert _same_rboxes(boxes_1x, boxes_ours, atol=1e-3)
-    # and the unconverted weights do NOT decode the same (the failure mode this converter removes)
-    assert not _same_rboxes(boxes_1x, head.bbox_coder.decode(flat_f.priors, flat_f.deltas[0]), atol=1e-2)
+    # the previous conversion (--anchors exact: this project's anchors, rows of turned anchors
+    # re-expressed) is exact everywhere except where float32 rounding left a 1.x square anchor at
+    # angle 0: there (and only there) its boxes differ
+    (tmp_path / 'x').mkdir()
+    exact, _ = _convert_and_load(foreign, 'mmrotate1-retinanet', config, tmp_path / 'x',
+                                 src_angle_version=pattern, anchors='exact')
+    assert exact.bbox_head.prior_generator.compat is None
+    flat = exact.bbox_head.flat_outputs(*_raw(exact, x))
+    boxes_exact = exact.bbox_head.bbox_coder.decode(flat.priors, flat.deltas[0])
+    inside = (ref[:, 0] > 0) & (ref[:, 0] < W - 1) & (ref[:, 1] > 0) & (ref[:, 1] < H - 1)  # not clamped
+    square_unturned = torch.zeros(len(ref), dtype=torch.bool)
+    square_unturned.view(-1, 9)[:, :3] = ref_anchors.view(-1, 9, 5)[:, :3, 4] == 0
+    differs = ~_rbox_close(boxes_exact, ref, atol=1e-3)
+    if pattern == 'oc':  # oc turns every anchor: nothing is left at angle 0
+        assert not bool(square_unturned.any())
+    else:
+        assert int(square_unturned.sum()) > 0
+    assert torch.equal(differs & inside, square_unturned & inside & (deltas[:, 2] != deltas[:, 3]))
 
 
-def test_mmrotate1_needs_config(tmp_path):
+def test_mmrotate1_exact_anchors_need_config(tmp_path):
     from rotated_ld.utils.weight_import import WeightImportError, convert_state_dict
 
     with pytest.raises(WeightImportError, match='needs --config'):
         convert_state_dict({'bbox_head.retina_reg.weight': torch.zeros(45, 4, 3, 3)}, 'mmrotate1-retinanet',
-                           None, src_angle_version='le90')
+                           None, src_angle_version='le90', anchors='exact')
 
 
 def test_rotated_ld_round_trip_and_support_check(tmp_path, capsys):
@@ -263,8 +269,10 @@ def test_rotated_ld_round_trip_and_support_check(tmp_path, capsys):
     ours, _ = _convert_and_load(foreign, 'rotated-ld', RRETINA_DIST, tmp_path)
     assert 'checked' in capsys.readouterr().out
     assert _same_outputs(_raw(ours, x), _raw(model, x))
-    a, b = _predict(ours, x), _predict(model, x)
-    assert torch.equal(a.bboxes, b.bboxes) and torch.equal(a.labels, b.labels)
+    # Rotated-LD decodes as mmrotate 0.x (float32 anchors at angle 0, centres clamped at W-1 / H-1)
+    boxes, priors, deltas = _all_boxes(ours, x)
+    ref_anchors, ref = _np_reference_boxes(ours, deltas, None, 'oc', False, False)
+    assert torch.equal(priors, ref_anchors) and torch.allclose(boxes, ref, rtol=3e-6, atol=1e-4)
     foreign['bbox_head.integral_angle.project'] = torch.linspace(-2, 2, 9)
     with pytest.raises(WeightImportError, match='support'):
         convert_state_dict(foreign, 'rotated-ld', model)
