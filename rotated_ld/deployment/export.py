@@ -174,11 +174,12 @@ def deploy_meta(model: nn.Module, shape: Sequence[int], classes: Optional[Sequen
                     delta_ranges=None if head.delta_ranges is None else [list(r) for r in head.delta_ranges],
                     anchors=dict(ratios=list(gen.ratios), scales=list(gen.scales),
                                  center_offset=float(gen.center_offset),
+                                 compat=getattr(gen, 'compat', None), angle_version=getattr(gen, 'angle_version', None),
                                  base_wh=[gen.base_wh(i).tolist() for i in range(gen.num_levels)]),
                     bbox_coder=dict(angle_version=coder.angle_version, norm_factor=coder.norm_factor,
                                     edge_swap=bool(coder.edge_swap), proj_xy=bool(coder.proj_xy),
                                     means=list(coder.means), stds=list(coder.stds),
-                                    wh_ratio_clip=float(coder.wh_ratio_clip)))
+                                    wh_ratio_clip=float(coder.wh_ratio_clip), compat=getattr(coder, 'compat', None)))
     return _plain(meta)
 
 

@@ -10,7 +10,10 @@ Decoding steps (the same maths as the heads; every step is a small function belo
 
 1. **Priors** from the input size: feature-map size per level ``(H_l, W_l)`` (in the meta), grid
    ``x = (j + offset)·s``, ``y = (i + offset)·s`` row-major per level, levels concatenated;
-   RetinaNet: 9 anchors per location (ratio-major ``(w, h)`` in the meta), ``(cx, cy, w, h, 0)``.
+   RetinaNet: 9 anchors per location (ratio-major ``(w, h)`` in the meta), ``(cx, cy, w, h, 0)``;
+   with ``anchors.compat`` (imported mmrotate weights) the anchors and the box decoding are
+   mmrotate's float32 ones (``RotatedAnchorGenerator`` / ``DeltaXYWHAOBBoxCoder`` with ``compat``,
+   centres clamped at ``W − 1`` / ``H − 1``).
 2. **Distribution expectation** ``Σ_k softmax(z)_k · s_k`` per block of ``R = reg_max + 1``
    logits (GFL: ``s_k = k`` stride units; distribution RetinaNet: ``s = linspace(lo, hi, R)`` of
    each delta's range).
@@ -226,12 +229,31 @@ def _gfl_image(cls, reg, ang, meta, img_shape, scale_factor, rotated: bool) -> d
     return dict(bboxes=boxes, scores=scores, labels=labels)
 
 
-def _retina_image(cls, reg, meta, scale_factor) -> dict:
+def _mmrotate_compat_decoding(meta: dict):
+    """Anchors ``(N, 5)`` and a decode function for an export in an mmrotate compat mode."""
+    from rotated_ld.models.task_modules.coders import DeltaXYWHAOBBoxCoder
+    from rotated_ld.models.task_modules.prior_generators import RotatedAnchorGenerator
+
+    a, c = meta['anchors'], meta['bbox_coder']
+    gen = RotatedAnchorGenerator(strides=meta['strides'], ratios=a['ratios'], scales=a['scales'],
+                                 center_offset=a.get('center_offset', 0.0), compat=a['compat'],
+                                 angle_version=a.get('angle_version'))
+    coder = DeltaXYWHAOBBoxCoder(angle_version=c['angle_version'], norm_factor=c['norm_factor'],
+                                 edge_swap=c['edge_swap'], proj_xy=c['proj_xy'], target_means=c['means'],
+                                 target_stds=c['stds'], wh_ratio_clip=c['wh_ratio_clip'], compat=c.get('compat'))
+    return torch.cat(gen.grid_priors(meta['featmap_sizes'])), coder.decode
+
+
+def _retina_image(cls, reg, meta, scale_factor, img_shape=None) -> dict:
     from rotated_ld.ops import multiclass_nms_rotated
 
     cfg = meta['test_cfg']
-    anchors = retina_anchors(meta['featmap_sizes'], meta['strides'], meta['anchors']['base_wh'],
-                             meta['anchors'].get('center_offset', 0.0))
+    if meta['anchors'].get('compat'):
+        anchors, compat_decode = _mmrotate_compat_decoding(meta)
+    else:
+        compat_decode = None
+        anchors = retina_anchors(meta['featmap_sizes'], meta['strides'], meta['anchors']['base_wh'],
+                                 meta['anchors'].get('center_offset', 0.0))
     if meta.get('reg_max') is not None:
         R = meta['reg_max'] + 1
         support = torch.stack([torch.linspace(lo, hi, R) for lo, hi in meta['delta_ranges']])
@@ -243,7 +265,10 @@ def _retina_image(cls, reg, meta, scale_factor) -> dict:
             keep = sc.max(1).values.topk(k).indices
             sc, pri, rg = sc[keep], pri[keep], rg[keep]
         deltas = expectation(rg, support) if meta.get('reg_max') is not None else rg.float()
-        boxes_l.append(delta_decode(pri, deltas, meta['bbox_coder']))
+        if compat_decode is not None:  # mmrotate clamps centres into the image (W - 1, H - 1)
+            boxes_l.append(compat_decode(pri, deltas, max_shape=tuple(img_shape) if img_shape is not None else None))
+        else:
+            boxes_l.append(delta_decode(pri, deltas, meta['bbox_coder']))
         scores_l.append(sc)
     boxes, scores = regularize_rboxes(torch.cat(boxes_l), meta['angle_version']), torch.cat(scores_l)
     if cfg.get('min_bbox_size', 0) > 0:
@@ -269,7 +294,8 @@ def postprocess(outputs: Union[dict, Sequence], meta: Union[dict, str],
     Args:
         outputs: ``{name: array}`` (onnxruntime results by name) or the outputs in graph order.
         meta: deploy meta dict, or a path (``.onnx`` / ``.json``).
-        img_shapes: per image ``(h, w)`` of the network input before padding (GFL clips boxes to it);
+        img_shapes: per image ``(h, w)`` of the network input before padding (GFL clips boxes to it,
+            mmrotate-compat RetinaNet clamps centres into it);
             default: the network input shape.
         input_shape: ``(H, W)`` of the (padded) batch fed to the graph. A dynamic export decodes
             any shape (feature maps ``ceil(size / stride)``); a static one only its export shape.
@@ -304,7 +330,7 @@ def postprocess(outputs: Union[dict, Sequence], meta: Union[dict, str],
         ishape = img_shapes[i] if img_shapes is not None else shape
         sf = scale_factors[i] if scale_factors is not None else None
         if meta['kind'] == 'rotated_retina':
-            res.append(_retina_image(t['cls_logits'][i], t['bbox_pred'][i], meta, sf))
+            res.append(_retina_image(t['cls_logits'][i], t['bbox_pred'][i], meta, sf, ishape))
         else:
             res.append(_gfl_image(t['cls_logits'][i], t['bbox_pred'][i], t.get('angle_logits', [None] * B)[i],
                                   meta, ishape, sf, meta['kind'] == 'rotated_gfl'))

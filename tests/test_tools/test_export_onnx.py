@@ -331,3 +331,28 @@ def test_dynamic_export_other_shape_and_batch(name, tmp_path):
         _match(dets[i], exp, meta)
     with pytest.raises(ValueError, match='static shape'):
         postprocess(got, dict(meta, dynamic=False), input_shape=shape2)
+
+
+@pytest.mark.parametrize('compat, angle_version', [('mmrotate1', 'oc'),
+                                                   pytest.param('mmrotate0', None, marks=pytest.mark.slow)])
+def test_postprocess_mmrotate_compat_anchors(compat, angle_version):
+    """A model in an mmrotate compat mode (imported weights): the deploy meta carries the mode and
+    postprocess decodes with mmrotate's anchors and centre clamp, as predict() (no ONNX needed:
+    the export wrapper's outputs are the graph's)."""
+    from rotated_ld.apis import init_detector
+    from rotated_ld.deployment import postprocess
+    from rotated_ld.deployment.export import DenseExportWrapper, deploy_meta
+
+    opts = {'model.bbox_head.anchor_generator.compat': compat, 'model.bbox_head.bbox_coder.compat': compat,
+            'model.bbox_head.anchor_generator.angle_version': angle_version}
+    torch.manual_seed(0)
+    model = _sharpen(init_detector(str(ROOT / CONFIGS['rretina_dist_ld']), None, device='cpu', cfg_options=opts))
+    meta = deploy_meta(model, SHAPE)
+    assert meta['anchors']['compat'] == compat == meta['bbox_coder']['compat']
+    image = _image()
+    with torch.no_grad():
+        outs = DenseExportWrapper(model)(image)
+    dets = postprocess([o.numpy() for o in outs], meta, img_shapes=[SHAPE], scale_factors=[SCALE])[0]
+    ref = _predict(model, image)
+    assert ref.bboxes.shape[0] > 3, 'the test needs detections'
+    _match(dets, ref, rotated=True)
