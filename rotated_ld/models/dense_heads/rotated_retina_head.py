@@ -253,6 +253,8 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         boxes = gt.bboxes
         if boxes.shape[-1] != 5:
             raise ValueError(f'RotatedRetinaHead needs (G, 5) rbox GTs, got {tuple(boxes.shape)}')
+        if getattr(self.bbox_coder, 'compat', None) == 'mmrotate1':
+            return boxes.float()  # 1.x regularises GTs once, inside encode (float32 bits matter at ±45° ties)
         return regularize_rboxes(boxes.float(), self.angle_version) if boxes.numel() else boxes.float()
 
     def get_targets(self, priors: Tensor, batch_gt_instances: Sequence[InstanceData],
