@@ -46,7 +46,7 @@ def test_compat_loss_bbox_matches_numpy_1x_targets():
     cls_scores, bbox_preds = head(feats)
     gts = _gts()
     meta = dict(img_shape=(64, 64), pad_shape=(64, 64), batch_input_shape=(64, 64))
-    loss = head.loss_by_feat(cls_scores, bbox_preds, [gts], [meta])['loss_bbox']
+    loss = head.loss_by_feat(cls_scores, bbox_preds, [gts], [meta])['loss_bbox'].detach()
 
     flat = head.flat_outputs(cls_scores, bbox_preds)
     t = head.get_targets(flat.priors, [gts])
@@ -67,5 +67,5 @@ def test_compat_loss_bbox_matches_numpy_1x_targets():
     # the same weights with this project's exact anchors give another loss (what #18 measured)
     exact = _head(None)
     exact.load_state_dict(head.state_dict())
-    loss_exact = exact.loss_by_feat(*exact(feats), [gts], [meta])['loss_bbox']
+    loss_exact = exact.loss_by_feat(*exact(feats), [gts], [meta])['loss_bbox'].detach()
     assert abs(float(loss_exact) - float(loss)) > 1e-3
