@@ -22,6 +22,8 @@ import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='Benchmark a detector (FPS, warm-up excluded)',
@@ -39,6 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='synthetic image size (default 1024 1024)')
     p.add_argument('--out', help='write the result as json')
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE', help='override config entries')
+    add_debug_flag(p)
     args = p.parse_args(argv)
     if args.max_iter <= args.num_warmup:
         p.error(f'--max-iter {args.max_iter} must exceed --num-warmup {args.num_warmup}')
@@ -115,29 +118,25 @@ def benchmark(model, batches, max_iter: int, log_interval: int, num_warmup: int,
     return dict(fps=fps, ms_per_img=1000 / fps, timed_iters=done, warmup_iters=num_warmup)
 
 
+@cli_main('benchmark.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        import torch
+    import torch
 
-        from rotated_ld.apis import fuse_conv_bn, init_detector
-        from rotated_ld.utils.setup_env import parse_cfg_options
+    from rotated_ld.apis import fuse_conv_bn, init_detector
+    from rotated_ld.utils.setup_env import parse_cfg_options
 
-        args.cfg_options = parse_cfg_options(args.cfg_options)
-        if args.device and args.device.startswith('cuda') and not torch.cuda.is_available():
-            raise ValueError(f'--device {args.device}: CUDA is not available on this machine')
-        model = init_detector(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
-        if args.fuse_conv_bn:
-            model = fuse_conv_bn(model)
-        device = str(next(model.parameters()).device)
-        batches, what = data_source(model, args)
-        print(f'benchmarking {osp.basename(args.config)} on {device} '
-              f'({torch.get_num_threads()} CPU threads) with a {what}; fuse_conv_bn={args.fuse_conv_bn}')
-        result = benchmark(model, batches, args.max_iter, args.log_interval, args.num_warmup, device)
-    except (OSError, ValueError, KeyError) as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        print(f'benchmark.py: error: {msg}', file=sys.stderr)
-        return 2
+    args.cfg_options = parse_cfg_options(args.cfg_options)
+    if args.device and args.device.startswith('cuda') and not torch.cuda.is_available():
+        raise ValueError(f'--device {args.device}: CUDA is not available on this machine')
+    model = init_detector(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
+    if args.fuse_conv_bn:
+        model = fuse_conv_bn(model)
+    device = str(next(model.parameters()).device)
+    batches, what = data_source(model, args)
+    print(f'benchmarking {osp.basename(args.config)} on {device} '
+          f'({torch.get_num_threads()} CPU threads) with a {what}; fuse_conv_bn={args.fuse_conv_bn}')
+    result = benchmark(model, batches, args.max_iter, args.log_interval, args.num_warmup, device)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(result, config=args.config, checkpoint=args.checkpoint, device=device,

@@ -32,12 +32,10 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))  # run from a checkout
 
 from rotated_ld.datasets.file_types import IMG_EXTS as _IMAGE_FILE_EXTS  # noqa: E402
+from rotated_ld.utils.cli import InputError, add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
 IMG_EXTS = _IMAGE_FILE_EXTS + ('.npy',)  # .npy: an (H, W, 3) array, read lazily
 
-
-class InputError(Exception):
-    """A user-input problem reported as one line."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,7 +56,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--no-png', action='store_true', help='skip drawing (txt + json only)')
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                    help='override config entries (as tools/test.py)')
-    p.add_argument('--debug', action='store_true', help='show full tracebacks')
+    add_debug_flag(p)
     args = p.parse_args(argv)
     if args.patch_size < 0 or (args.patch_size and not 0 <= args.gap < args.patch_size):
         p.error(f'--gap {args.gap} must be in [0, --patch-size {args.patch_size})')
@@ -185,21 +183,9 @@ def run(args) -> int:
     return 0
 
 
+@cli_main('infer.py')
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print('infer.py: interrupted', file=sys.stderr)
-        return 130
-    except Exception as e:  # noqa: BLE001  (one clear line instead of a traceback wall)
-        if args.debug:
-            raise
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        kind = '' if isinstance(e, (InputError, FileNotFoundError, OSError, ValueError)) else f'{type(e).__name__}: '
-        print(f'infer.py: error: {kind}{msg}', file=sys.stderr)
-        return 2 if isinstance(e, (InputError, FileNotFoundError, OSError, ValueError)) else 1
-
+    return run(parse_args(argv))
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -4,6 +4,7 @@ Examples:
     python tools/test.py CONFIG work_dirs/x/epoch_12.pth
     python tools/test.py CONFIG CKPT --eval bbox            # COCO AP (LD README's command style)
     python tools/test.py CONFIG CKPT --eval mAP --out results.pkl --show-dir vis
+    python tools/test.py CONFIG CKPT --partial-load          # a checkpoint that fits only in part
     python tools/test.py CONFIG CKPT --report report/      # + one offline HTML page (report/report.html)
     tools/dist_test.sh CONFIG CKPT 2
 """
@@ -15,6 +16,8 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))  # run from a checkout
+
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,8 +39,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--show-dir', help='directory (under work_dir) where painted images are saved')
     parser.add_argument('--wait-time', type=float, default=2, help='interval of --show (s)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config entries')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='evaluate even if the checkpoint does not fit the model exactly (prints how many '
+                             'weights loaded); by default a missing / unexpected / mis-shaped weight is an error')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -92,13 +99,44 @@ def build_cfg(args: argparse.Namespace):
     return cfg
 
 
+def check_loaded_weights(runner, config: str, partial: bool) -> None:
+    """Make the runner's checkpoint load strict, as ``infer.py`` and the teacher loader are.
+
+    MMEngine loads ``load_from`` with ``strict=False``: a checkpoint of another architecture loads
+    nothing and the random model is evaluated (mAP 0, exit 0). After MMEngine's load the checkpoint
+    is compared with the model (:func:`rotated_ld.apis.inference.check_state_dict`); a difference is a
+    ``CheckpointMismatchError`` unless ``--partial-load``, which prints the counts instead.
+    """
+    from mmengine.model import is_model_wrapper
+
+    from rotated_ld.apis.inference import check_state_dict, extract_state_dict, partial_load_counts
+
+    load = runner.load_checkpoint
+
+    def checked_load(filename, *a, **kw):
+        ckpt = load(filename, *a, **kw)
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        state = extract_state_dict(ckpt, filename)
+        if partial:
+            msg = f'--partial-load {filename}: {partial_load_counts(model, state)}'
+            runner.logger.warning(msg)  # the log file
+            print(f'test.py: warning: {msg}', file=sys.stderr)
+        else:
+            check_state_dict(model, state, filename, config)
+        return ckpt
+
+    runner.load_checkpoint = checked_load
+
+
+@cli_main('test.py')
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import rotated_ld.registry  # noqa: F401  (safe checkpoint loader, registries)
     from rotated_ld.utils.setup_env import run_with_runner
 
     cfg = build_cfg(args)
-    code = run_with_runner(cfg, args.config, args.launcher, lambda runner: runner.test())
+    code = run_with_runner(cfg, args.config, args.launcher, lambda runner: runner.test(),
+                           on_built=lambda runner: check_loaded_weights(runner, args.config, args.partial_load))
     if code == 0 and args.report:
         return write_report(cfg, args.out, args.report)
     return code

@@ -16,6 +16,8 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from mmengine.config import DictAction
@@ -36,6 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -101,6 +104,7 @@ def report_lr_scaling(cfg, logger) -> None:
                     f'(auto-scale-lr off; enable it with --auto-scale-lr)')
 
 
+@cli_main('train.py')
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import rotated_ld.registry  # noqa: F401  (safe checkpoint loader, atomic saves, registries)

@@ -26,6 +26,7 @@ from rotated_ld.utils.checkpoint import diff_state_dict
 from rotated_ld.utils.setup_env import finish_config
 
 __all__ = ['init_detector', 'inference_detector', 'build_test_pipeline', 'CheckpointMismatchError',
+           'check_state_dict', 'extract_state_dict', 'partial_load_counts',
            'is_distill_key', 'student_model_cfg', 'ImageInput']
 
 ImageInput = Union[str, np.ndarray]
@@ -84,6 +85,24 @@ def _extract_state_dict(ckpt, path: str) -> dict:
         if not is_distill_key(k):
             out[k] = v
     return out
+
+
+def extract_state_dict(ckpt, path: str) -> dict:
+    """The student weights of a loaded checkpoint (``state_dict`` / ``model`` key or a bare state dict;
+    ``module.`` prefixes stripped, teacher / distillation-only weights dropped)."""
+    return _extract_state_dict(ckpt, path)
+
+
+def partial_load_counts(model: nn.Module, state_dict: dict) -> str:
+    """One line with how much of ``state_dict`` fits ``model``: loaded / missing / unexpected / mis-shaped."""
+    ignore = ('num_batches_tracked',)
+    own = model.state_dict()
+    diff = diff_state_dict(own, state_dict, skip_missing=lambda k: k.endswith(ignore) or is_distill_key(k),
+                           skip_unexpected=lambda k: k.endswith(ignore))
+    loaded = diff.common - len(diff.shapes)
+    total = sum(1 for k in own if not k.endswith(ignore) and not is_distill_key(k))
+    return (f'{loaded} of the model\'s {total} weights loaded; {len(diff.missing)} missing from the checkpoint, '
+            f'{len(diff.unexpected)} unexpected, {len(diff.shapes)} with another shape (left at their initial values)')
 
 
 def check_state_dict(model: nn.Module, state_dict: dict, ckpt_path: str, config_name: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os.path as osp
 import pickle
+import zipfile
 from typing import Any, Callable, Mapping, NamedTuple
 
 import torch
@@ -20,6 +21,10 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 # the numpy allow-list and the results unpickler need no torch: they live in .safe_pickle
 from .safe_pickle import UnsafeCheckpointError, _numpy_globals, safe_pickle_load  # noqa: F401
+
+
+class CorruptCheckpointError(UnsafeCheckpointError):
+    """A checkpoint file that ``torch.load`` cannot read: empty, truncated or not a checkpoint."""
 
 
 def safe_globals() -> list:
@@ -35,10 +40,15 @@ def safe_torch_load(filename: str, map_location: Any = 'cpu') -> Any:
         FileNotFoundError: the file does not exist.
         UnsafeCheckpointError: the file holds a pickled object outside the allow-list; the message
             names the file and the refused global.
+        CorruptCheckpointError: empty, truncated or not a checkpoint (message names the file and size).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint not found: {filename}')
+    size = osp.getsize(filename)
+    if size == 0:
+        raise CorruptCheckpointError(f'cannot read checkpoint {filename}: the file is empty (0 bytes); expected a '
+                                     'file written by torch.save (was a save or copy killed?)')
     try:
         with torch.serialization.safe_globals(safe_globals()):
             return torch.load(filename, map_location=map_location, weights_only=True)
@@ -49,6 +59,15 @@ def safe_torch_load(filename: str, map_location: Any = 'cpu') -> Any:
             f'refused to load {filename}: it contains a pickled object that is not on the allow-list '
             f'of checkpoint types ({detail.strip()}). Only load checkpoints you trust; re-save it as a '
             f'plain state_dict to load it here.') from e
+    except (EOFError, RuntimeError, OSError, KeyError, ValueError, IndexError) as e:
+        # torch.load on a truncated zip / garbage: EOFError, "failed finding central directory",
+        # "[Errno 22] Invalid argument", a KeyError of a stray pickle opcode... none name the file
+        if isinstance(e, RuntimeError) and 'zip archive' not in str(e) and zipfile.is_zipfile(filename):
+            raise  # a complete file: a device / map_location problem, not a corrupt checkpoint
+        first = (str(e).strip().splitlines() or [''])[0].split('. ')[0][:160]
+        raise CorruptCheckpointError(
+            f'cannot read checkpoint {filename} ({size} bytes): {type(e).__name__}: {first}; expected a complete '
+            'file written by torch.save (is it truncated by a killed save or copy, or not a checkpoint?)') from e
 
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)

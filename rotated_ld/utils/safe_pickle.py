@@ -16,7 +16,9 @@ __all__ = ['UnsafeCheckpointError', 'safe_pickle_load']
 
 
 class UnsafeCheckpointError(RuntimeError):
-    """A checkpoint holds pickled objects outside the allow-list."""
+    """A checkpoint holds pickled objects outside the allow-list, or is not a readable checkpoint."""
+
+    exit_code = 2  # bad input, see rotated_ld.utils.cli
 
 
 def _numpy_globals() -> list:

@@ -153,7 +153,7 @@ def train_batch_size(cfg: Config) -> Any:
 
 
 def run_with_runner(cfg: Config, config_path: str, launcher: str, action, on_built=None) -> int:
-    """Shared body of tools/train.py and tools/test.py: CPU launchers, Runner, friendly errors.
+    """Shared body of tools/train.py and tools/test.py: CPU launchers, Runner.
 
     Args:
         cfg: the config with the command line applied.
@@ -163,16 +163,13 @@ def run_with_runner(cfg: Config, config_path: str, launcher: str, action, on_bui
         on_built: optional callback with the runner before ``action`` (e.g. to log the lr).
 
     Returns:
-        The process exit code: 0, 2 for an unknown ``type`` in the config, 3 for a non-finite loss.
+        0. Errors propagate to the tool's entry wrapper (:mod:`rotated_ld.utils.cli`), which prints one
+        line and returns the documented exit code (2 for an unknown ``type`` in the config, with the
+        closest registered names; 3 for a non-finite loss).
     """
-    import sys
-
     import torch
-    from mmengine.logging import print_log
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-
-    from ..engine import NonFiniteLossError
 
     if launcher == 'pytorch' and not torch.cuda.is_available():
         init_cpu_distributed(cfg)
@@ -183,14 +180,9 @@ def run_with_runner(cfg: Config, config_path: str, launcher: str, action, on_bui
         if on_built is not None:
             on_built(runner)
         action(runner)
-    except NonFiniteLossError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 3
     except KeyError as e:
         hint = did_you_mean(e)
         if hint is None:
             raise
-        print_log(f'error in {config_path}: {hint}', logger='current', level=40)
-        print(f'error in {config_path}: {hint}', file=sys.stderr)
-        return 2
+        raise KeyError(f'{config_path}: {hint}') from e
     return 0

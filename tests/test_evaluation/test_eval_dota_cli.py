@@ -48,7 +48,7 @@ def test_scores_and_prints_table(dirs, tmp_path, capsys):
 def test_clear_errors(dirs, capsys, fname, text, msg):
     gt, det = dirs
     (det / fname).write_text(text)
-    assert main(['--gt', str(gt), '--det', str(det)]) == 1
+    assert main(['--gt', str(gt), '--det', str(det)]) == 2
     err = capsys.readouterr().err
     assert msg in err and err.count('\n') == 1
 
@@ -56,14 +56,14 @@ def test_clear_errors(dirs, capsys, fname, text, msg):
 def test_unknown_gt_class_and_missing_dirs(dirs, tmp_path, capsys):
     gt, det = dirs
     (gt / 'P0003.txt').write_text('0 0 1 0 1 1 0 1 container-crane 0\n')
-    assert main(['--gt', str(gt), '--det', str(det)]) == 1
+    assert main(['--gt', str(gt), '--det', str(det)]) == 2
     assert "P0003.txt:1: class 'container-crane'" in capsys.readouterr().err
     assert main(['--gt', str(gt), '--det', str(det), '--classes', 'dota1.5']) == 0
-    assert main(['--gt', str(tmp_path / 'nope'), '--det', str(det)]) == 1
+    assert main(['--gt', str(tmp_path / 'nope'), '--det', str(det)]) == 2
     assert 'does not exist' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(['--gt', str(gt), '--det', str(det), '--metric', 'coco'])
-    assert main(['--gt', str(gt), '--det', str(det), '--classes', 'dota3']) == 1
+    assert main(['--gt', str(gt), '--det', str(det), '--classes', 'dota3']) == 2
 
 
 def test_labeltxt_parsing_rules(tmp_path):

@@ -163,7 +163,7 @@ def test_cli(tmp_path, capsys):
     assert cli.main([ok, '--classes', 'dota1.0']) == 0
     assert capsys.readouterr().out.startswith('OK: ')
     bad = _zip(tmp_path / 'bad.zip', _all_classes(**{'Task1_plane.txt': ROW.replace('P0001', 'P0001__1024__0___824')}))
-    assert cli.main([bad, '--classes', 'dota1.0']) == 1
+    assert cli.main([bad, '--classes', 'dota1.0']) == 2
     out = capsys.readouterr().out
     assert 'FAILED' in out and 'Task1_plane.txt:1: patch_name' in out
     assert cli.main([ok, '--classes', 'nope']) == 2

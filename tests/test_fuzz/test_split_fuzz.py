@@ -6,6 +6,8 @@ in-process (``main(argv)``, same code path) for the many variants, and as a subp
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -95,11 +97,13 @@ def _cli_inprocess(img_dir, ann_dir, save, *extra):
             '--no-progress', *extra]
     if ann_dir is not None:
         argv += ['--ann-dirs', str(ann_dir)]
+    err = io.StringIO()
     try:
-        img_split.main(argv)
-    except SystemExit as e:  # sys.exit(message): Python prints the message to stderr, exit status 1
-        return (1, str(e.code)) if isinstance(e.code, str) else (e.code or 0, '')
-    return 0, ''
+        with contextlib.redirect_stderr(err):
+            result = img_split.main(argv)  # the entry wrapper: an error is one stderr line + exit code
+    except SystemExit as e:  # argparse usage errors
+        return e.code or 0, err.getvalue()
+    return (result if isinstance(result, int) else 0), err.getvalue()
 
 
 def test_tiny_and_odd_images_split_balanced(tmp_path, fuzz):

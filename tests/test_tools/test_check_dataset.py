@@ -51,7 +51,7 @@ def test_planted_problems_found(tmp_path, capsys):
     out = tmp_path / 'out'
     rc = check_dataset.main([str(d), '--classes', 'plane,ship', '--out-dir', str(out)])
     text = capsys.readouterr().out
-    assert rc == 1
+    assert rc == 2
     a = str(d / 'labelTxt' / 'a.txt')
     for n, kind in ((4, 'field_count'), (5, 'non_numeric'), (6, 'unknown_class'), (7, 'zero_area'),
                     (8, 'self_intersecting'), (9, 'outside_image'), (10, 'fully_outside')):
@@ -97,5 +97,5 @@ def test_config_input(tmp_path, capsys):
     sources = check_dataset.sources_from_config(str(cfg), ['train', 'val', 'test'])
     assert [(s.name, s.classes) for s in sources] == [('train', ('plane', 'ship'))]
     assert osp.normpath(sources[0].img_dir) == str(d / 'images')
-    assert check_dataset.main([str(cfg), '--out-dir', str(tmp_path / 'o')]) == 1
+    assert check_dataset.main([str(cfg), '--out-dir', str(tmp_path / 'o')]) == 2
     assert check_dataset.main([str(tmp_path / 'nothing'), '--out-dir', str(tmp_path / 'o')]) == 2

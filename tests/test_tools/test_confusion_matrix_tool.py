@@ -97,11 +97,11 @@ def test_cli_errors(tmp_path, capsys):
     import confusion_matrix as tool
 
     cfg = _dataset(tmp_path)
-    assert tool.main([str(cfg), str(tmp_path / 'missing.pkl'), str(tmp_path / 'o')]) == 1
+    assert tool.main([str(cfg), str(tmp_path / 'missing.pkl'), str(tmp_path / 'o')]) == 2
     (tmp_path / 'bad.pkl').write_bytes(b'not a pickle')
-    assert tool.main([str(cfg), str(tmp_path / 'bad.pkl'), str(tmp_path / 'o')]) == 1
+    assert tool.main([str(cfg), str(tmp_path / 'bad.pkl'), str(tmp_path / 'o')]) == 2
     with open(tmp_path / 'other.pkl', 'wb') as f:
         pickle.dump([{'pred_instances': {}, 'img_path': '/elsewhere/x.png'}], f)
-    assert tool.main([str(cfg), str(tmp_path / 'other.pkl'), str(tmp_path / 'o')]) == 1
+    assert tool.main([str(cfg), str(tmp_path / 'other.pkl'), str(tmp_path / 'o')]) == 2
     err = capsys.readouterr().err
-    assert err.count('confusion_matrix: error:') == 3 and 'none of the 1 result images' in err
+    assert err.count('confusion_matrix.py: error:') == 3 and 'none of the 1 result images' in err

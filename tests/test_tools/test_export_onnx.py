@@ -288,7 +288,7 @@ def test_cli_rotated_ld_student(tmp_path, capsys):
     assert load_deploy_meta(str(out)) == meta
     assert meta['angle_version'] == 'le90' and meta['angle_coder']['angle_bins'] == 36
     _check(model, str(out), meta, 'rotated_ld')
-    assert cli.main([str(ROOT / CONFIGS['rotated_ld']), 'none', '--out', str(out), '--shape', '100', '160']) == 1
+    assert cli.main([str(ROOT / CONFIGS['rotated_ld']), 'none', '--out', str(out), '--shape', '100', '160']) == 2
 
 
 def test_postprocess_refuses_other_export_meta():

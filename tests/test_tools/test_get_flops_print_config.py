@@ -46,9 +46,9 @@ def test_cli_teacher_row_and_errors(tmp_path, capsys):
     assert res['shape'] == [128, 128] and res['teacher']['params'] > res['model']['params'] > 0
     assert res['teacher']['flops'] > res['model']['flops'] > 0
     assert 'student / teacher: params' in text and 'teacher  params' in text
-    assert get_flops.main([RGFL, '--teacher']) == 1
+    assert get_flops.main([RGFL, '--teacher']) == 2
     assert 'no model.teacher_config' in capsys.readouterr().err
-    assert get_flops.main([str(tmp_path / 'nope.py')]) == 1
+    assert get_flops.main([str(tmp_path / 'nope.py')]) == 2
 
 
 def test_print_config_resolves_and_saves(tmp_path, capsys):
@@ -62,4 +62,4 @@ def test_print_config_resolves_and_saves(tmp_path, capsys):
     assert 'angle_bins=72' in text and 'train_dataloader' in text  # _base_ entries are resolved
     cfg = Config.fromfile(str(save))
     assert cfg.model.bbox_head.angle_coder.angle_bins == 72 and '_base_' not in cfg
-    assert print_config.main([str(tmp_path / 'nope.py')]) == 1
+    assert print_config.main([str(tmp_path / 'nope.py')]) == 2

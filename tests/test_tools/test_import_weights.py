@@ -287,7 +287,7 @@ def test_plain_weights_into_distribution_config_is_refused(tmp_path, capsys):
     rc = import_weights.main([str(src), str(tmp_path / 'o.pth'), '--from', 'mmrotate0-retinanet',
                               '--config', RRETINA_DIST])
     err = capsys.readouterr().err
-    assert rc == 1 and 'SHAPE MISMATCHES' in err and 'reg_max=None' in err
+    assert rc == 2 and 'SHAPE MISMATCHES' in err and 'reg_max=None' in err
     assert not (tmp_path / 'o.pth').exists()
 
 

@@ -120,7 +120,7 @@ def test_missing_label_file_is_an_error(tmp_path, capsys):
 
     img = tmp_path / 'x.png'
     cv2.imwrite(str(img), torch.zeros(64, 64, 3, dtype=torch.uint8).numpy())
-    assert show_distill_regions.main([str(RBOX_CFG), str(img)]) == 1
+    assert show_distill_regions.main([str(RBOX_CFG), str(img)]) == 2
     assert 'no label file' in capsys.readouterr().err
 
 

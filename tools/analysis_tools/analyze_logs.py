@@ -22,6 +22,10 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
+
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 
 def load_json_log(path: str) -> dict:
     """Return ``dict(train=[...], val=[...])`` lists of per-line dicts of one MMEngine json log."""
@@ -134,21 +138,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = sub.add_parser('cal_train_time', help='average iteration time')
     p.add_argument('json_logs', nargs='+', help='json logs (vis_data/*.json)')
     p.add_argument('--include-outliers', action='store_true', help='keep the first (warm-up) window')
+    add_debug_flag(parser)
     return parser.parse_args(argv)
 
 
+@cli_main('analyze_logs.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        logs = [load_json_log(p) for p in args.json_logs]
-        if args.task == 'plot_curve':
-            plot_curve(logs, args)
-        else:
-            cal_train_time(logs, args)
-    except (OSError, ValueError, KeyError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f'analyze_logs: error: {msg}', file=sys.stderr)
-        return 1
+    logs = [load_json_log(p) for p in args.json_logs]
+    if args.task == 'plot_curve':
+        plot_curve(logs, args)
+    else:
+        cal_train_time(logs, args)
     return 0
 
 

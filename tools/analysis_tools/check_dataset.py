@@ -37,6 +37,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # 
 from rotated_ld.datasets.converters.common import find_image, read_image_size  # noqa: E402
 from rotated_ld.datasets.dota_txt import DOTAFormatError, parse_dota_txt  # noqa: E402
 from rotated_ld.datasets.file_types import IMG_EXTS  # noqa: E402
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
 ERROR_KINDS = ('field_count', 'non_numeric', 'unknown_class', 'zero_area', 'self_intersecting')
 WARNING_KINDS = ('outside_image', 'fully_outside', 'missing_image', 'unlabelled_image', 'unreadable_image')
@@ -316,30 +317,28 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', default='work_dirs/check_dataset', help='folder for check_dataset.png/.json')
     p.add_argument('--show', type=int, default=10, help='problems listed per kind')
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE', help='override config entries')
+    add_debug_flag(p)
     return p.parse_args(argv)
 
 
+@cli_main('check_dataset.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        if args.source.endswith('.py'):
-            from rotated_ld.utils.setup_env import parse_cfg_options
+    if args.source.endswith('.py'):
+        from rotated_ld.utils.setup_env import parse_cfg_options
 
-            opts = parse_cfg_options(args.cfg_options) or None
-            sources = sources_from_config(args.source, args.split, opts)
-        elif osp.isdir(args.source):
-            classes = None
-            if args.classes:
-                from rotated_ld.evaluation.functional.submission_check import resolve_class_set
+        opts = parse_cfg_options(args.cfg_options) or None
+        sources = sources_from_config(args.source, args.split, opts)
+    elif osp.isdir(args.source):
+        classes = None
+        if args.classes:
+            from rotated_ld.evaluation.functional.submission_check import resolve_class_set
 
-                classes = resolve_class_set(args.classes)
-            sources = [source_from_dir(args.source, args.img_dir, classes)]
-        else:
-            raise FileNotFoundError(f'{args.source!r} is neither a config (.py) nor a folder')
-        results = [check_source(s, args.min_area, args.tol) for s in sources]
-    except (FileNotFoundError, ValueError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+            classes = resolve_class_set(args.classes)
+        sources = [source_from_dir(args.source, args.img_dir, classes)]
+    else:
+        raise FileNotFoundError(f'{args.source!r} is neither a config (.py) nor a folder')
+    results = [check_source(s, args.min_area, args.tol) for s in sources]
     for r in results:
         print(r.report(args.show))
     os.makedirs(args.out_dir, exist_ok=True)
@@ -348,7 +347,7 @@ def main(argv=None) -> int:
     with open(js, 'w') as f:
         json.dump([r.summary() for r in results], f, indent=1)
     print(f'histograms: {png}; summary: {js}')
-    return 1 if any(r.num_errors for r in results) else 0
+    return 2 if any(r.num_errors for r in results) else 0  # errors in the data: bad input (utils.cli)
 
 
 if __name__ == '__main__':

@@ -26,9 +26,7 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
-
-class InputError(Exception):
-    """A user-input problem reported as one line."""
+from rotated_ld.utils.cli import InputError, add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,6 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--score-thr', type=float, default=0.3, help='detections below are ignored (default 0.3)')
     p.add_argument('--tp-iou-thr', type=float, default=0.5, help='IoU for a match (default 0.5)')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE', help='override config entries')
+    add_debug_flag(p)
     return p.parse_args(argv)
 
 
@@ -62,35 +61,32 @@ def _boxes(x, what: str):
     raise InputError(f'{what}: boxes of shape {tuple(a.shape)}; expected (K, 4), (K, 5) or (K, 8)')
 
 
+@cli_main('confusion_matrix.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        import numpy as np
+    import numpy as np
 
-        from rotated_ld.evaluation.analysis.loading import dataset_ground_truth, load_dump
-        from rotated_ld.evaluation.functional import ImageDets, confusion_matrix
-        from rotated_ld.utils.setup_env import load_config
+    from rotated_ld.evaluation.analysis.loading import dataset_ground_truth, load_dump
+    from rotated_ld.evaluation.functional import ImageDets, confusion_matrix
+    from rotated_ld.utils.setup_env import load_config
 
-        cfg = load_config(args.config, args.cfg_options)
-        results = load_dump(args.results)
-        gts, classes = dataset_ground_truth(cfg, args.split)
-        dets, matched_gts, unlabelled = [], [], []
-        for r in results:
-            key = osp.abspath(r.get('img_path', ''))
-            if key not in gts:
-                unlabelled.append(r.get('img_path', '?'))
-                continue
-            p = r['pred_instances']
-            dets.append(ImageDets(_boxes(p['bboxes'], key), np.asarray(p['scores'], np.float64).reshape(-1),
-                                  np.asarray(p['labels'], np.int64).reshape(-1)))
-            matched_gts.append(gts[key])
-        if not dets:
-            raise InputError(f'none of the {len(results)} result images is in the labelled dataset '
-                             f'(first: {unlabelled[0] if unlabelled else "-"}); pick the dataset with --split')
-        cm = confusion_matrix(dets, matched_gts, len(classes), args.score_thr, args.tp_iou_thr)
-    except (InputError, OSError, ValueError, KeyError) as e:
-        print(f'confusion_matrix: error: {e}', file=sys.stderr)
-        return 1
+    cfg = load_config(args.config, args.cfg_options)
+    results = load_dump(args.results)
+    gts, classes = dataset_ground_truth(cfg, args.split)
+    dets, matched_gts, unlabelled = [], [], []
+    for r in results:
+        key = osp.abspath(r.get('img_path', ''))
+        if key not in gts:
+            unlabelled.append(r.get('img_path', '?'))
+            continue
+        p = r['pred_instances']
+        dets.append(ImageDets(_boxes(p['bboxes'], key), np.asarray(p['scores'], np.float64).reshape(-1),
+                              np.asarray(p['labels'], np.int64).reshape(-1)))
+        matched_gts.append(gts[key])
+    if not dets:
+        raise InputError(f'none of the {len(results)} result images is in the labelled dataset '
+                         f'(first: {unlabelled[0] if unlabelled else "-"}); pick the dataset with --split')
+    cm = confusion_matrix(dets, matched_gts, len(classes), args.score_thr, args.tp_iou_thr)
     from rotated_ld.evaluation.analysis.plots import plot_confusion_matrix
 
     os.makedirs(args.save_dir, exist_ok=True)

@@ -19,6 +19,8 @@ import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import InputError, add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 METRICS = {'voc07': '11points', 'area': 'area'}
 
 
@@ -35,9 +37,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also print AP75 and mAP@[.5:.95] (devkit matching at 0.50:0.05:0.95)')
     parser.add_argument('--classes', default='dota1.0', help='dota1.0 | dota1.5 | dota2.0 (default dota1.0)')
     parser.add_argument('--out', help='write results as JSON to this file')
+    add_debug_flag(parser)
     return parser.parse_args(argv)
 
 
+@cli_main('eval_dota.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
     from rotated_ld.evaluation.functional import (
@@ -49,16 +53,12 @@ def main(argv=None) -> int:
     )
 
     if not 0.0 <= args.iou_thr < 1.0:
-        print(f'error: --iou-thr {args.iou_thr} must be in [0, 1)', file=sys.stderr)
-        return 2
+        raise InputError(f'--iou-thr {args.iou_thr} must be in [0, 1)')
     t0 = time.perf_counter()
-    try:
-        classes = resolve_classes(args.classes)
-        gts = load_labeltxt_dir(args.gt, classes)
-        dets = load_task1_dir(args.det, classes, gts)
-    except (ValueError, OSError) as e:  # bad folders or files: one line naming file:line
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+    # bad folders or files: ValueError / OSError naming file:line, one line and exit 2 (utils.cli)
+    classes = resolve_classes(args.classes)
+    gts = load_labeltxt_dir(args.gt, classes)
+    dets = load_task1_dir(args.det, classes, gts)
     images = list(gts)
     empty = dict(bboxes=[], scores=[], labels=[])
     thrs = [args.iou_thr]
@@ -84,8 +84,7 @@ def main(argv=None) -> int:
     print(f'balance: ground truth read {gt_read} = scored {balance["gt_scored"]} + difficult (ignored) {n_diff}; '
           f'detections read {det_read} = scored {n_det}')
     if gt_read != balance['gt_scored'] + n_diff or det_read != n_det:  # a bug, not bad input
-        print('error: object counts do not balance (see the line above)', file=sys.stderr)
-        return 3
+        raise RuntimeError('object counts do not balance (see the line above)')
     if args.out:
         out = res.to_dict()
         out.update(gt=args.gt, det=args.det, metric=args.metric, class_set=args.classes, images=len(images),

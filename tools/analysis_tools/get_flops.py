@@ -21,6 +21,8 @@ import warnings
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='Parameters and FLOPs of a detector (and its teacher)',
@@ -32,6 +34,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--teacher', action='store_true', help='also count the teacher of an LD / KD config')
     p.add_argument('--out', help='write the numbers as json')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE', help='override config entries')
+    add_debug_flag(p)
     args = p.parse_args(argv)
     if len(args.shape) not in (1, 2) or min(args.shape) <= 0:
         p.error(f'--shape {args.shape}: give S or H W (positive)')
@@ -62,22 +65,19 @@ def _human(n: float, unit: str) -> str:
     return f'{n:.0f} {unit}'
 
 
+@cli_main('get_flops.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
     from rotated_ld.apis import init_detector
     from rotated_ld.utils.setup_env import load_config
 
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        rows = {'model': complexity(init_detector(cfg, None, device='cpu'), args.shape)}
-        if args.teacher:
-            t_cfg = cfg.model.get('teacher_config')
-            if not t_cfg:
-                raise ValueError(f'{args.config} has no model.teacher_config (not an LD / KD config)')
-            rows['teacher'] = complexity(init_detector(t_cfg, None, device='cpu'), args.shape)
-    except (OSError, ValueError, KeyError) as e:
-        print(f'get_flops: error: {e}', file=sys.stderr)
-        return 1
+    cfg = load_config(args.config, args.cfg_options)
+    rows = {'model': complexity(init_detector(cfg, None, device='cpu'), args.shape)}
+    if args.teacher:
+        t_cfg = cfg.model.get('teacher_config')
+        if not t_cfg:
+            raise ValueError(f'{args.config} has no model.teacher_config (not an LD / KD config)')
+        rows['teacher'] = complexity(init_detector(t_cfg, None, device='cpu'), args.shape)
     h, w = args.shape
     print(f'{osp.basename(args.config)}, input 1x3x{h}x{w} (network only: no priors, decoding or NMS)')
     for name, r in rows.items():

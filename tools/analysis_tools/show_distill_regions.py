@@ -46,6 +46,8 @@ import numpy as np
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 # BGR colours (cv2)
 COLORS = dict(main=(40, 40, 255), vlr=(255, 170, 0), im=(0, 230, 255), gt=(60, 255, 60),
               gt_poly=(40, 140, 40), text=(255, 255, 255))
@@ -465,6 +467,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--teacher-ckpt', default=None, help='teacher checkpoint: run the KD model (gibox imitation)')
     p.add_argument('--checkpoint', default=None, help='student checkpoint (with --teacher-ckpt)')
     p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE', help='override config entries')
+    add_debug_flag(p)
     return p.parse_args(argv)
 
 
@@ -506,13 +509,9 @@ def run(args: argparse.Namespace) -> RegionResult:
     return res
 
 
+@cli_main('show_distill_regions.py')
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        run(args)
-    except (FileNotFoundError, KeyError, ValueError, TypeError, OSError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+    run(parse_args(argv))
     return 0
 
 

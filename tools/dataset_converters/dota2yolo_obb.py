@@ -12,6 +12,7 @@ from functools import partial
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
 from rotated_ld.datasets.converters import cli, convert_dota_to_yolo_obb, load_names  # noqa: E402
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
 
 def parse_args(argv=None):
@@ -21,9 +22,11 @@ def parse_args(argv=None):
                    '(default: sorted names found in the files)')
     p.add_argument('--no-clip', action='store_true', help='keep coordinates outside 0..1')
     p.add_argument('--skip-difficult', action='store_true', help='drop objects with difficulty > 0')
+    add_debug_flag(p)
     return p.parse_args(argv)
 
 
+@cli_main('dota2yolo_obb.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
     if not cli.has_image_size(args):

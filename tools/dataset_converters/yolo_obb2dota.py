@@ -14,6 +14,7 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
 from rotated_ld.datasets.converters import cli, convert_yolo_obb_to_dota, load_names  # noqa: E402
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
 
 def parse_args(argv=None):
@@ -22,9 +23,11 @@ def parse_args(argv=None):
     p.add_argument('--names', help="class names: data.yaml, a .txt (one per line) or 'a,b,c' "
                    '(default: the class index is the name)')
     cli.add_min_area(p, 'boxes')
+    add_debug_flag(p)
     return p.parse_args(argv)
 
 
+@cli_main('yolo_obb2dota.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
     if not cli.has_image_size(args):

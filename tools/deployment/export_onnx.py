@@ -20,6 +20,8 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import InputError, add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='Export the dense outputs of a detector to ONNX',
@@ -38,28 +40,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--verify', action='store_true', help='run onnxruntime (CPU) and print the max abs '
                                                            'difference to PyTorch per output')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE', help='config overrides')
+    add_debug_flag(p)
     return p.parse_args(argv)
 
 
+@cli_main('export_onnx.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
     if any(s <= 0 or s % 32 for s in args.shape):
-        print(f'export_onnx: error: --shape {args.shape}: give positive multiples of 32 '
-              '(the FPN levels of the padded input)', file=sys.stderr)
-        return 1
+        raise InputError(f'--shape {args.shape}: give positive multiples of 32 (the FPN levels of the padded input)')
     from rotated_ld.apis import init_detector
     from rotated_ld.deployment.export import export_onnx, verify_onnx
     from rotated_ld.utils.setup_env import parse_cfg_options
 
-    try:
-        ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
-        model = init_detector(args.config, ckpt, device='cpu', cfg_options=parse_cfg_options(args.cfg_options))
-        os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
-        meta = export_onnx(model, args.out, args.shape, args.opset, classes=model.dataset_meta.get('classes'),
-                           dynamo=True if args.dynamo else None, dynamic=args.dynamic)
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        print(f'export_onnx: error: {e}', file=sys.stderr)
-        return 1
+    ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
+    model = init_detector(args.config, ckpt, device='cpu', cfg_options=parse_cfg_options(args.cfg_options))
+    os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
+    meta = export_onnx(model, args.out, args.shape, args.opset, classes=model.dataset_meta.get('classes'),
+                       dynamo=True if args.dynamo else None, dynamic=args.dynamic)
     print(f'exported {meta["head"]} ({meta["kind"]}) with the {meta["exporter"]} exporter in '
           f'{meta["export_seconds"]:.1f} s: {args.out}')
     free = ' (dynamic: batch, H, W free; N follows)' if meta['dynamic'] else ''
@@ -74,8 +72,7 @@ def main(argv=None) -> int:
             print(f'  onnxruntime vs PyTorch at {shape[0]}x{shape[1]}, max abs diff: '
                   + ', '.join(f'{k} {v:.2e}' for k, v in diffs.items()) + f' (max {worst:.2e})')
             if worst > 1e-3:
-                print('export_onnx: error: ONNX outputs differ from PyTorch by more than 1e-3', file=sys.stderr)
-                return 2
+                raise RuntimeError(f'{args.out}: ONNX outputs differ from PyTorch by more than 1e-3')
     return 0
 
 

@@ -12,6 +12,8 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     from mmengine.config import DictAction
@@ -23,19 +25,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--save-path', help='also write the resolved config here (.py, .json or .yaml)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                    help='override config entries (xxx=yyy, lists as a,b or [a,b])')
+    add_debug_flag(p)
     return p.parse_args(argv)
 
 
+@cli_main('print_config.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
     from rotated_ld.utils.setup_env import load_config
 
-    try:
-        # upstream config names and mmdet 2.x keys are resolved as in every tool (notices on stderr)
-        cfg = load_config(args.config, args.cfg_options)
-    except (OSError, ValueError, KeyError, SyntaxError) as e:
-        print(f'print_config: error: {e}', file=sys.stderr)
-        return 1
+    # upstream config names and mmdet 2.x keys are resolved as in every tool (notices on stderr)
+    cfg = load_config(args.config, args.cfg_options)
     print(cfg.pretty_text)
     if args.save_path:
         cfg.dump(args.save_path)

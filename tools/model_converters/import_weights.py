@@ -23,6 +23,8 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 LAYOUTS = ('mmdet-gfl', 'mmdet-ld', 'mmrotate0-retinanet', 'mmrotate1-retinanet', 'rotated-ld',
            'torchvision-resnet')
 
@@ -49,30 +51,27 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                 'torchvision file as load_from of a detector)')
     p.add_argument('--allow-shape-mismatch', action='store_true',
                    help='write the file even with shape mismatches (they stay in the report)')
+    add_debug_flag(p)
     return p.parse_args(argv)
 
 
+@cli_main('import_weights.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
     print(f'import_weights: {args.src} ({args.layout}) -> {args.dst}'
           + (f' for {args.config}' if args.config else ' (no --config: names only)'))
     from rotated_ld.apis.weight_import import import_weights
-    from rotated_ld.utils.weight_import import WeightImportError
 
-    try:
-        if not osp.isfile(args.src):
-            raise FileNotFoundError(f'no such checkpoint: {args.src}')
-        if args.config is not None and not osp.isfile(args.config):
-            raise FileNotFoundError(f'no such config: {args.config}')
-        options = dict(anchors=args.anchors)
-        if args.layout == 'mmrotate1-retinanet':
-            options['src_angle_version'] = args.src_angle_version
-        os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-        report = import_weights(args.src, args.dst, args.layout, config=args.config, prefix=args.prefix,
-                                strict=not args.allow_shape_mismatch, **options)
-    except (OSError, WeightImportError, ValueError, KeyError) as e:
-        print(f'import_weights: error: {e}', file=sys.stderr)
-        return 1
+    if not osp.isfile(args.src):
+        raise FileNotFoundError(f'no such checkpoint: {args.src}')
+    if args.config is not None and not osp.isfile(args.config):
+        raise FileNotFoundError(f'no such config: {args.config}')
+    options = dict(anchors=args.anchors)
+    if args.layout == 'mmrotate1-retinanet':
+        options['src_angle_version'] = args.src_angle_version
+    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
+    report = import_weights(args.src, args.dst, args.layout, config=args.config, prefix=args.prefix,
+                            strict=not args.allow_shape_mismatch, **options)
     return 0 if report.ok else 2
 
 

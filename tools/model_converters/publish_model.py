@@ -27,6 +27,8 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 KEEP = ('meta', 'state_dict')
 
 
@@ -109,16 +111,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also drop state-dict keys matching any of these regular expressions')
     parser.add_argument('--keep-keys', nargs='+', default=[], metavar='ENTRY',
                         help='top-level entries to keep besides meta and state_dict')
+    add_debug_flag(parser)
     return parser.parse_args(argv)
 
 
+@cli_main('publish_model.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        publish(args.in_file, args.out_file, args.drop_keys, args.keep_keys)
-    except (OSError, ValueError, RuntimeError) as e:
-        print(f'publish_model: error: {e}', file=sys.stderr)
-        return 1
+    publish(args.in_file, args.out_file, args.drop_keys, args.keep_keys)
     return 0
 
 

@@ -15,6 +15,8 @@ from ...registry import HOOKS
 class NonFiniteLossError(RuntimeError):
     """A loss term or gradient became NaN/inf; raised before the optimizer step applies it."""
 
+    exit_code = 3  # the tools' documented code for a non-finite stop (rotated_ld.utils.cli)
+
 
 @HOOKS.register_module()
 class NonFiniteCheckHook(Hook):

@@ -35,6 +35,8 @@ MAIN_METRICS = ('mAP', 'bbox_mAP')
 class TeacherUntrainedError(RuntimeError):
     """The teacher's validation metric is ≈ 0: absent or untrained teacher."""
 
+    exit_code = 2  # bad input (the teacher checkpoint), see rotated_ld.utils.cli
+
 
 def main_metric_key(metrics: dict, metric_key: Optional[str] = None) -> Optional[str]:
     """The key of the main metric: ``metric_key`` (with or without the ``prefix/``), else the first

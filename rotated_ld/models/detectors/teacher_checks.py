@@ -64,6 +64,8 @@ _IGNORED_MISSING = ('num_batches_tracked',)
 class TeacherCheckpointError(RuntimeError):
     """The teacher checkpoint does not fit the teacher built from ``teacher_config``."""
 
+    exit_code = 2  # bad input, see rotated_ld.utils.cli
+
 
 class TeacherCompatError(ValueError):
     """Teacher and student cannot be distilled location by location (heads disagree)."""

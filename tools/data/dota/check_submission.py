@@ -16,6 +16,7 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..')))  # run from a checkout
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
 from rotated_ld.evaluation.functional.submission_check import check_submission  # noqa: E402
 
 
@@ -29,18 +30,16 @@ def parse_args(argv=None):
     p.add_argument('--allow-missing', action='store_true',
                    help='listed images without any detection are warnings, not problems')
     p.add_argument('--show', type=int, default=20, help='problems listed per kind (default 20)')
+    add_debug_flag(p)
     return p.parse_args(argv)
 
 
+@cli_main('check_submission.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        report = check_submission(args.zip, args.classes, args.image_list, args.allow_missing, args.show)
-    except (ValueError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+    report = check_submission(args.zip, args.classes, args.image_list, args.allow_missing, args.show)
     print(report)
-    return 0 if report.ok else 1
+    return 0 if report.ok else 2  # the submission is bad input (exit codes: rotated_ld.utils.cli)
 
 
 if __name__ == '__main__':

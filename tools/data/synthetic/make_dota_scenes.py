@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..')))
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
 from rotated_ld.datasets.synthetic import make_dota_scenes  # noqa: E402
 
 
@@ -26,6 +27,7 @@ def parse_split(text: str):
     return name, int(num)
 
 
+@cli_main('make_dota_scenes.py')
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--out', required=True, help='output root; one sub-folder per split')
@@ -37,6 +39,7 @@ def main(argv=None):
     p.add_argument('--density', type=float, default=1.0, help='object density multiplier')
     p.add_argument('--ext', default='.png', choices=['.png', '.jpg', '.tif', '.bmp'])
     p.add_argument('--nproc', type=int, default=1)
+    add_debug_flag(p)
     args = p.parse_args(argv)
     if args.size[0] < 64 or args.size[1] < args.size[0]:
         p.error(f'--size {args.size}: need 64 <= MIN <= MAX')
@@ -51,4 +54,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -14,9 +14,11 @@ import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..')))
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
 from rotated_ld.datasets.synthetic import write_coco_set, write_voc_set  # noqa: E402
 
 
+@cli_main('make_hbox_sets.py')
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--out', required=True)
@@ -25,6 +27,7 @@ def main(argv=None):
     p.add_argument('--num-val', type=int, default=16)
     p.add_argument('--size', nargs=2, type=int, default=[320, 416], metavar=('MIN', 'MAX'))
     p.add_argument('--seed', type=int, default=0)
+    add_debug_flag(p)
     args = p.parse_args(argv)
     t = time.time()
     if args.layout in ('coco', 'both'):
@@ -40,4 +43,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -18,6 +18,8 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..', '..')))
 
+from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -45,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help='DOTA_devkit style multi-scale: resize the image by each rate and cut --sizes '
                         'windows; patch names carry the rate (P0000__0.5__0___0)')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    add_debug_flag(p)
     return p
 
 
@@ -52,8 +55,13 @@ def parse_args(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.base_json is not None:
-        with open(args.base_json) as f:
-            prior = json.load(f)
+        try:
+            with open(args.base_json, encoding='utf-8') as f:
+                prior = json.load(f)
+        except (OSError, ValueError) as e:
+            parser.error(f'--base-json {args.base_json}: cannot read a JSON object ({e})')
+        if not isinstance(prior, dict):
+            parser.error(f'--base-json {args.base_json}: expected a JSON object of flag values')
         known = {a.dest for a in parser._actions}
         unknown = sorted(set(prior) - known)
         if unknown:
@@ -69,6 +77,7 @@ def parse_args(argv=None):
     return args
 
 
+@cli_main('img_split.py')
 def main(argv=None):
     args = parse_args(argv)
     # after parsing: --help and usage errors answer without loading OpenCV / numpy / shapely
@@ -76,17 +85,13 @@ def main(argv=None):
 
     print(f'img_split: img_dirs={args.img_dirs} ann_dirs={args.ann_dirs} sizes={args.sizes} gaps={args.gaps} '
           f'rates={args.rates} -> {args.save_dir}')
-    try:
-        cfg = SplitConfig(sizes=args.sizes, gaps=args.gaps, rates=args.rates, img_rate_thr=args.img_rate_thr,
-                          iof_thr=args.iof_thr, no_padding=args.no_padding, padding_value=args.padding_value,
-                          save_ext=args.save_ext, rescale=args.rescale, png_compression=args.png_compression)
-    except ValueError as e:
-        sys.exit(f'img_split.py: error: {e}')
+    # bad paths, unreadable images, malformed labelTxt (file:line), bad params: one line, exit 2 (utils.cli)
+    cfg = SplitConfig(sizes=args.sizes, gaps=args.gaps, rates=args.rates, img_rate_thr=args.img_rate_thr,
+                      iof_thr=args.iof_thr, no_padding=args.no_padding, padding_value=args.padding_value,
+                      save_ext=args.save_ext, rescale=args.rescale, png_compression=args.png_compression)
     try:
         return split_dataset(args.img_dirs, args.save_dir, args.ann_dirs, cfg, nproc=args.nproc,
                              progress=not args.no_progress)
-    except (OSError, ValueError) as e:  # bad paths, unreadable images, malformed labelTxt (file:line), bad params
-        sys.exit(f'img_split.py: error: {e}')
     except KeyboardInterrupt:  # files are written temp + rename: what exists is complete, re-running resumes
         print(f'\nimg_split.py: interrupted; {finished_images(args.save_dir)} images are finished in '
               f'{args.save_dir}. Run the same command again to resume (finished images are skipped).',
@@ -95,4 +100,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    result = main()  # the split statistics, or an exit code
+    sys.exit(result if isinstance(result, int) else 0)
