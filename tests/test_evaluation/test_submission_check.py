@@ -167,3 +167,38 @@ def test_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'FAILED' in out and 'Task1_plane.txt:1: patch_name' in out
     assert cli.main([ok, '--classes', 'nope']) == 2
+
+
+def test_empty_zip_and_empty_folder_fail(tmp_path):
+    """Issue 16 case 2: an empty zip printed 'OK: 0 Task1 files'."""
+    empty = tmp_path / 'empty.zip'
+    zipfile.ZipFile(empty, 'w').close()
+    rep = check_submission(str(empty), 'dota1.0')
+    assert not rep.ok and rep.counts()['empty'] == 1 and rep.counts()['missing_class_file'] == 0
+    assert 'FAILED' in str(rep) and 'expected one Task1_<class>.txt per class (15' in str(rep)
+    (tmp_path / 'dir').mkdir()
+    assert check_submission(str(tmp_path / 'dir'), 'dota1.0').counts()['empty'] == 1
+
+
+def test_single_huge_line_is_streamed_and_named(tmp_path):
+    """A member that is one 64 MB line (1 GiB in the issue: a TypeError and 2.9 GB) is named as
+    line_too_long while memory stays near the line limit; the other files are still checked."""
+    import tracemalloc
+
+    path = tmp_path / 'huge.zip'
+    files = _all_classes(**{'Task1_plane.txt': ROW, 'Task1_ship.txt': ROW.replace('0.900000', 'nan')})
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as z:
+        for name, text in files.items():
+            if name != 'Task1_harbor.txt':
+                z.writestr(name, text)
+        with z.open('Task1_harbor.txt', 'w') as f:
+            chunk = b'7' * (1 << 20)
+            for _ in range(64):
+                f.write(chunk)
+    tracemalloc.start()
+    rep = check_submission(str(path), 'dota1.0')
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 * (1 << 20), f'peak {peak / 2 ** 20:.1f} MiB'
+    assert rep.counts() == {'line_too_long': 1, 'nan_inf': 1}
+    assert any(str(p).startswith('Task1_harbor.txt:1: line_too_long') for p in rep.problems)

@@ -6,6 +6,9 @@ What the server needs, and what is checked here (each problem names ``file:line`
 * ``unexpected_file``   nothing else in the zip (``__MACOSX/``, ``Task2_*.txt``, notes ...);
 * ``unknown_class``     a ``Task1_<name>.txt`` whose name is not in the class set (closest name given);
 * ``missing_class_file`` one file per class of the set (``dota1.0``: 15, ``dota1.5``: 16, ``dota2.0``: 18);
+* ``empty``             a zip (or folder) without any file;
+* ``line_too_long``     a line over :data:`MAX_LINE_BYTES` (files are streamed line by line: a
+                        1 GiB single-line member is named, not loaded);
 * ``field_count``       rows ``image_id score x1 y1 x2 y2 x3 y3 x4 y4`` (10 fields);
 * ``non_numeric``       score and coordinates are numbers;
 * ``nan_inf``           ... and finite;
@@ -37,7 +40,11 @@ import numpy as np
 __all__ = ['SubmissionProblem', 'SubmissionReport', 'check_submission', 'read_image_list', 'resolve_class_set']
 
 PROBLEM_KINDS = ('layout', 'unexpected_file', 'unknown_class', 'missing_class_file', 'encoding', 'field_count',
-                 'non_numeric', 'nan_inf', 'patch_name', 'missing_image', 'unknown_image', 'unreadable')
+                 'non_numeric', 'nan_inf', 'patch_name', 'missing_image', 'unknown_image', 'unreadable', 'empty',
+                 'line_too_long')
+# a Task1 row is ~100 bytes; a longer line is not a detection row (files are read line by line, so a
+# 1 GiB single-line member costs this much memory, not gigabytes)
+MAX_LINE_BYTES = 4096
 
 
 @dataclass
@@ -122,21 +129,53 @@ def read_image_list(path: str) -> list[str]:
     return sorted({osp.splitext(osp.basename(n))[0] for n in names})
 
 
-def _members(path: str, report: SubmissionReport) -> list[tuple[str, bytes]]:
+def _read_limited(fh, name: str, report: SubmissionReport) -> bytes | None:
+    """The bytes of one member, read line by line; None (and a ``line_too_long`` problem) when a line
+    is longer than :data:`MAX_LINE_BYTES`."""
+    lines = []
+    n = 0
+    while True:
+        line = fh.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return b''.join(lines)
+        n += 1
+        if len(line) > MAX_LINE_BYTES:
+            report.problems.append(SubmissionProblem(
+                name, n, 'line_too_long', f'a line longer than {MAX_LINE_BYTES} bytes (a Task1 row is about 100: '
+                'image_id score x1 y1 ... y4); the rest of this file is not read'))
+            return None
+        lines.append(line)
+
+
+def _members(path: str, report: SubmissionReport):
+    """``(name, read)`` pairs of the zip members (or the folder's Task1 files); ``read()`` streams the
+    member through :func:`_read_limited`. None when the zip cannot be opened (problem added)."""
     if osp.isdir(path):
-        out = []
-        for f in sorted(os.listdir(path)):
-            p = osp.join(path, f)
-            if osp.isfile(p) and f.startswith('Task1_'):
+        def reader(p, f):
+            def read():
                 with open(p, 'rb') as fh:
-                    out.append((f, fh.read()))
-        return out
+                    return _read_limited(fh, f, report)
+            return read
+        return [(f, reader(osp.join(path, f), f)) for f in sorted(os.listdir(path))
+                if osp.isfile(osp.join(path, f)) and f.startswith('Task1_')]
     try:
-        with zipfile.ZipFile(path) as z:
-            return [(i.filename, z.read(i)) for i in z.infolist() if not i.is_dir()]
+        z = zipfile.ZipFile(path)
+        infos = [i for i in z.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError) as e:
         report.problems.append(SubmissionProblem(path, None, 'unreadable', f'not a readable zip: {e}'))
-        return []
+        return None
+
+    def reader(info):
+        def read():
+            try:
+                with z.open(info) as fh:
+                    return _read_limited(fh, info.filename, report)
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:
+                report.problems.append(SubmissionProblem(info.filename, None, 'unreadable',
+                                                         f'cannot read this zip member: {e}'))
+                return None
+        return read
+    return [(i.filename, reader(i)) for i in infos]
 
 
 def _check_rows(name: str, text: str, report: SubmissionReport, first_seen: dict) -> None:
@@ -214,9 +253,15 @@ def check_submission(path: str, classes: str | Sequence[str] = 'dota1.0', image_
         report.problems.append(SubmissionProblem(str(path), None, 'unreadable', 'no such file or folder'))
         return report
     members = _members(path, report)
+    if members is None:  # not a readable zip (named in the problem)
+        return report
+    if not members:
+        report.problems.append(SubmissionProblem(
+            str(path), None, 'empty', f'no files in it; expected one Task1_<class>.txt per class '
+            f'({len(class_set)} for this class set)'))
     seen_classes: dict = {}
     first_seen: dict = {}
-    for name, data in members:
+    for name, read in members:
         base = name.rsplit('/', 1)[-1]
         if '/' in name.rstrip('/'):
             if base.startswith('Task1_') and base.endswith('.txt') and not name.startswith('__MACOSX'):
@@ -241,13 +286,16 @@ def check_submission(path: str, classes: str | Sequence[str] = 'dota1.0', image_
             continue
         seen_classes[cls] = name
         report.num_files += 1
+        data = read()
+        if data is None:
+            continue
         try:
             text = data.decode('utf-8')
         except UnicodeDecodeError as e:
             report.problems.append(SubmissionProblem(name, None, 'encoding', f'not UTF-8/ASCII text: {e}'))
             continue
         _check_rows(name, text, report, first_seen)
-    if members or osp.isdir(path):
+    if members:
         for cls in class_set:
             if cls not in seen_classes:
                 report.problems.append(SubmissionProblem(
