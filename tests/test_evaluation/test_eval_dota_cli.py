@@ -80,3 +80,24 @@ def test_labeltxt_parsing_rules(tmp_path):
     p.write_text('0 0 1 0 1 1 0 1 plane 0\n0 0 1 0 nan 1 0 1 plane 0\n')
     with pytest.raises(ValueError, match=r'a.txt:2: non-finite coordinate'):
         load_labeltxt(str(p), c2i)
+
+
+def test_missing_class_file_and_duplicates_are_named(dirs, tmp_path, capsys):
+    """Issue 16 case 5: a missing (or Task2_-named) class file scored AP 0 with no word; duplicate
+    rows were false positives with no word. Both are now warnings naming files and counts."""
+    gt, det = dirs
+    (det / 'Task1_plane.txt').rename(det / 'Task2_plane.txt')
+    with open(det / 'Task1_ship.txt', 'a') as f:
+        f.write('P0001 0.7 20 20 40 20 40 30 20 30\n')  # a copy of the first ship row
+    assert main(['--gt', str(gt), '--det', str(det), '--out', str(tmp_path / 'r.json')]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(ln.startswith('eval_dota.py: warning: ') for ln in err)
+    assert '14 of 15 class files missing' in err[0] and 'scored AP 0: Task1_plane.txt (2 objects)' in err[0]
+    assert '1 files ignored (not Task1_<class>.txt): Task2_plane.txt' in err[1]
+    assert 'Task1_ship.txt: 1 duplicate rows' in err[2] and 'false positive' in err[2]
+    r = json.load(open(tmp_path / 'r.json'))
+    assert r['duplicate_rows'] == {'Task1_ship.txt': 1} and r['ignored_files'] == ['Task2_plane.txt']
+    assert 'Task1_plane.txt' in r['missing_class_files']
+    # the devkit rule is kept: the copy is a false positive (ship: 1 TP then 1 FP; AP stays 1.0 at
+    # VOC07 11 points since recall 1 is reached first, but dets counts both)
+    assert r['classes']['ship']['dets'] == 3

@@ -41,6 +41,30 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def det_warnings(det_dir: str, notes: dict, gts: dict, classes) -> list:
+    """Loud lines for what scores without an error but changes the result: class files that are
+    missing (their classes score AP 0 where they have objects), files that are not ``Task1_*.txt``,
+    duplicate rows (false positives, as in the devkit)."""
+    out = []
+    missing = notes.get('missing_files') or []
+    if missing:
+        c2i = {c: i for i, c in enumerate(classes)}
+        n_obj = {f: sum(int((g['labels'] == c2i[f[6:-4]]).sum()) for g in gts.values()) for f in missing}
+        hurt = [f'{f} ({n} objects)' for f, n in n_obj.items() if n]
+        out.append(f'{det_dir}: {len(missing)} of {len(classes)} class files missing: '
+                   + ', '.join(missing[:6]) + (f', ... {len(missing) - 6} more' if len(missing) > 6 else '')
+                   + (f'; scored AP 0: {", ".join(hurt)}' if hurt else '; none of these classes has ground truth')
+                   + ' (write an empty Task1_<class>.txt for a class without detections)')
+    if notes.get('other_files'):
+        other = notes['other_files']
+        out.append(f'{det_dir}: {len(other)} files ignored (not Task1_<class>.txt): ' + ', '.join(other[:6])
+                   + (f', ... {len(other) - 6} more' if len(other) > 6 else ''))
+    for fname, n in (notes.get('duplicates') or {}).items():
+        out.append(f'{osp.join(det_dir, fname)}: {n} duplicate rows (the same image, score and polygon as an '
+                   'earlier row); each copy is scored as a false positive, as in the DOTA devkit')
+    return out
+
+
 @cli_main('eval_dota.py')
 def main(argv=None) -> int:
     args = parse_args(argv)
@@ -58,7 +82,10 @@ def main(argv=None) -> int:
     # bad folders or files: ValueError / OSError naming file:line, one line and exit 2 (utils.cli)
     classes = resolve_classes(args.classes)
     gts = load_labeltxt_dir(args.gt, classes)
-    dets = load_task1_dir(args.det, classes, gts)
+    notes: dict = {}
+    dets = load_task1_dir(args.det, classes, gts, notes)
+    for line in det_warnings(args.det, notes, gts, classes):
+        print(f'eval_dota.py: warning: {line}', file=sys.stderr)
     images = list(gts)
     empty = dict(bboxes=[], scores=[], labels=[])
     thrs = [args.iou_thr]
@@ -88,7 +115,8 @@ def main(argv=None) -> int:
     if args.out:
         out = res.to_dict()
         out.update(gt=args.gt, det=args.det, metric=args.metric, class_set=args.classes, images=len(images),
-                   balance=balance)
+                   balance=balance, missing_class_files=notes['missing_files'], ignored_files=notes['other_files'],
+                   duplicate_rows=notes['duplicates'])
         with open(args.out, 'w') as f:
             json.dump(out, f, indent=2)
         print(f'wrote {args.out}')

@@ -198,12 +198,17 @@ def _read_task1_file(path: str, images) -> tuple:
     raise ValueError(f'{path}: cannot parse (no offending row found)')
 
 
-def load_task1_dir(det_dir: str, classes: Sequence[str], images: Iterable[str]) -> dict:
+def load_task1_dir(det_dir: str, classes: Sequence[str], images: Iterable[str],
+                   notes: dict | None = None) -> dict:
     """Read ``Task1_<class>.txt`` files into ``{image: dict(bboxes (K, 8), scores, labels)}``.
 
     Raises ``ValueError`` naming ``file:line`` for: a file of a class not in ``classes``, a row
     that is not ``image score x1 ... y4``, a NaN/inf score or coordinate, an unknown image.
-    A missing class file means no detections of that class.
+    A missing class file means no detections of that class (AP 0 where it has objects), and
+    duplicate rows are scored as the devkit does (the second copy is a false positive); both are
+    recorded in ``notes`` (when given) for the caller to report:
+    ``missing_files`` (file names), ``other_files`` (``.txt`` files not named ``Task1_*``, e.g.
+    ``Task2_plane.txt``) and ``duplicates`` (``{file: rows that repeat an earlier row}``).
     """
     if not osp.isdir(det_dir):
         raise FileNotFoundError(f'detection directory {det_dir!r} does not exist')
@@ -213,6 +218,10 @@ def load_task1_dir(det_dir: str, classes: Sequence[str], images: Iterable[str]) 
     if not files:
         raise FileNotFoundError(f'no Task1_<class>.txt files in {det_dir!r}')
     parts = []
+    notes = {} if notes is None else notes
+    notes['missing_files'] = [f'Task1_{c}.txt' for c in classes if f'Task1_{c}.txt' not in files]
+    notes['other_files'] = sorted(f for f in os.listdir(det_dir) if f.endswith('.txt') and f not in files)
+    notes['duplicates'] = {}
     for fname in files:
         cls = fname[len('Task1_'):-len('.txt')]
         path = osp.join(det_dir, fname)
@@ -222,6 +231,11 @@ def load_task1_dir(det_dir: str, classes: Sequence[str], images: Iterable[str]) 
         names, vals = _read_task1_file(path, images)
         if not len(names):
             continue
+        rows = np.concatenate([np.unique(np.asarray(names), return_inverse=True)[1][:, None].astype(np.float64),
+                               vals], 1)
+        dup = len(rows) - len(np.unique(rows, axis=0))
+        if dup:
+            notes['duplicates'][fname] = int(dup)
         parts.append((names, vals, c2i[cls]))
     # group rows by image with numpy: concatenate all files, then split by image
     if not parts:
