@@ -6,7 +6,9 @@ For each input image ``IMG`` (files, or folders of images) the tool writes to ``
   ``class score`` labels; line width and text size scale with the image, so 10k-px scenes stay
   readable);
 * ``IMG.txt``  — one detection per line: ``IMG score x1 y1 x2 y2 x3 y3 x4 y4 class``
-  (DOTA Task1 polygon order, full-image pixels);
+  (DOTA Task1 polygon order, full-image pixels); ``IMG`` is the image id, the file stem with
+  whitespace replaced by ``_`` (``my scene.png`` -> ``my_scene``), the id ``eval_dota.py``,
+  ``DOTAMetric`` and the submission checker use too (``rotated_ld.datasets.dota_patch_name.image_id``);
 * ``IMG.json`` — image size, classes, and per detection ``label``, ``score``, ``bbox``
   (``cx, cy, w, h, t`` radians, or ``x1, y1, x2, y2`` for horizontal models) and ``poly``.
 
@@ -31,6 +33,7 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))  # run from a checkout
 
+from rotated_ld.datasets.dota_patch_name import image_id  # noqa: E402
 from rotated_ld.datasets.file_types import IMG_EXTS as _IMAGE_FILE_EXTS  # noqa: E402
 from rotated_ld.utils.cli import InputError, add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
@@ -153,7 +156,7 @@ def run(args) -> int:
     os.makedirs(args.out_dir, exist_ok=True)
     total = 0
     for path in tqdm(paths, desc='images', unit='img', disable=len(paths) < 2):
-        stem = osp.splitext(osp.basename(path))[0]
+        stem = image_id(path)  # the id of the result rows and the output file names (no whitespace)
         reader = SceneReader(path)
         if args.patch_size > 0:
             sample = inference_detector_by_patches(

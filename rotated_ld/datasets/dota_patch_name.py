@@ -24,7 +24,29 @@ import re
 
 from .file_types import IMG_EXTS
 
-__all__ = ['format_patch_name', 'parse_patch_name', 'is_patch_name', 'patch_to_image_coords']
+__all__ = ['format_patch_name', 'parse_patch_name', 'is_patch_name', 'patch_to_image_coords', 'image_id']
+
+_WHITESPACE = re.compile(r'\s+')
+
+
+def image_id(path_or_stem: str) -> str:
+    """The image id of an image or label file: the file stem with each run of whitespace replaced by
+    ``_`` (``'scenes/my scene.png'`` -> ``'my_scene'``).
+
+    Task1 rows and ``infer.py`` result rows are whitespace-separated (``id score x1 ... y4``), as the
+    DOTA devkit and server read them, so an id cannot hold a space. Every writer of ids (``infer.py``,
+    ``DOTAMetric``'s Task1 files) and every reader that maps files to ids (``load_labeltxt_dir``,
+    the submission checker's image list) uses this one rule.
+
+    >>> image_id('data/val/images/my scene 2.png')
+    'my_scene_2'
+    """
+    import os.path as osp
+
+    base = osp.basename(str(path_or_stem))
+    stem, ext = osp.splitext(base)
+    stem = stem if ext.lower() in IMG_EXTS + ('.txt', '.json', '.xml', '.npy') else base
+    return _WHITESPACE.sub('_', stem.strip())
 
 # image id may itself contain '__' (rare), so anchor the three numeric tokens at the end
 _PATCH_RE = re.compile(r'^(?P<image>.+)__(?P<mid>\d+(?:\.\d*)?)__(?P<x>-?\d+)___(?P<y>-?\d+)$')

@@ -102,3 +102,31 @@ def test_whole_image_mode_and_folder_input(setup, tmp_path, capsys):
                        '--patch-size', '0', '--no-png', '--device', 'cpu']) == 0
     meta = json.loads((out / 'scene.json').read_text())
     assert meta['tiles'] == 1 and len(meta['detections']) == 2 and not (out / 'scene.png').exists()
+
+
+def test_image_name_with_spaces_round_trips_through_eval_dota(setup, tmp_path, capsys):
+    """Issue 16 case 6: 'my scene.png' gave rows 'my scene 0.9 ...' (12 fields) that eval_dota
+    rejected once grouped into a Task1 file. One id rule (whitespace -> _) for writers and readers."""
+    import infer
+
+    from tools.analysis_tools import eval_dota
+
+    d, cfg, ckpt, scene = setup
+    img = tmp_path / 'images' / 'my scene.png'
+    img.parent.mkdir()
+    img.write_bytes(Path(scene).read_bytes())
+    out = tmp_path / 'o'
+    assert infer.main([str(img), '--config', cfg, '--checkpoint', ckpt, '--out-dir', str(out), '--patch-size', '256',
+                       '--gap', '64', '--no-png', '--device', 'cpu']) == 0
+    rows = (out / 'my_scene.txt').read_text().splitlines()
+    assert len(rows) == 2 and all(r.split()[0] == 'my_scene' and len(r.split()) == 11 for r in rows)
+    # group the rows into a Task1 file of one DOTA class; ground truth named like the image
+    det, gt = tmp_path / 'det', tmp_path / 'gt'
+    det.mkdir()
+    gt.mkdir()
+    (det / 'Task1_plane.txt').write_text(''.join(' '.join(r.split()[:10]) + '\n' for r in rows))
+    (gt / 'my scene.txt').write_text(''.join(f'{x0} {y0} {x1} {y0} {x1} {y1} {x0} {y1} plane 0\n'
+                                             for x0, y0, x1, y1 in (A, B)))
+    capsys.readouterr()
+    assert eval_dota.main(['--gt', str(gt), '--det', str(det)]) == 0
+    assert 'mAP: 1.0000' in capsys.readouterr().out

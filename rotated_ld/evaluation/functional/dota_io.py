@@ -140,17 +140,31 @@ def load_labeltxt(path: str, class_to_idx: Mapping[str, int], unknown: str = 'er
 
 def load_labeltxt_dir(gt_dir: str, classes: Sequence[str], images: Iterable[str] | None = None,
                       unknown: str = 'error') -> dict:
-    """Load ``{image: annotation}`` for every ``*.txt`` in ``gt_dir`` (or only ``images``)."""
+    """Load ``{image id: annotation}`` for every ``*.txt`` in ``gt_dir`` (or only ``images``).
+
+    Image ids follow :func:`rotated_ld.datasets.dota_patch_name.image_id` (whitespace -> ``_``), so
+    ``my scene.txt`` is image ``my_scene``, as ``infer.py`` and ``DOTAMetric`` name it in their rows.
+    """
+    from rotated_ld.datasets.dota_patch_name import image_id
+
     if not osp.isdir(gt_dir):
         raise FileNotFoundError(f'ground-truth directory {gt_dir!r} does not exist')
     c2i = {c: i for i, c in enumerate(classes)}
+    files: dict = {}
+    for f in sorted(os.listdir(gt_dir)):
+        if f.endswith('.txt'):
+            key = image_id(f)
+            if key in files:
+                raise ValueError(f'{osp.join(gt_dir, f)} and {files[key]} have the same image id {key!r} '
+                                 '(ids replace whitespace by _); rename one of them')
+            files[key] = osp.join(gt_dir, f)
     if images is None:
-        images = sorted(f[:-4] for f in os.listdir(gt_dir) if f.endswith('.txt'))
+        images = sorted(files)
         if not images:
             raise FileNotFoundError(f'no *.txt label files in {gt_dir!r}')
     out = {}
     for img in images:
-        path = osp.join(gt_dir, f'{img}.txt')
+        path = files.get(img, osp.join(gt_dir, f'{img}.txt'))
         if not osp.isfile(path):
             raise FileNotFoundError(f'no label file {path!r} for image {img!r}')
         out[img] = load_labeltxt(path, c2i, unknown)

@@ -126,7 +126,9 @@ def read_image_list(path: str) -> list[str]:
     else:
         with open(path, encoding='utf-8') as f:
             names = [ln.strip() for ln in f if ln.strip() and not ln.lstrip().startswith('#')]
-    return sorted({osp.splitext(osp.basename(n))[0] for n in names})
+    from rotated_ld.datasets.dota_patch_name import image_id
+
+    return sorted({image_id(n) for n in names})
 
 
 def _read_limited(fh, name: str, report: SubmissionReport) -> bytes | None:

@@ -50,12 +50,14 @@ def _to_polys(boxes) -> np.ndarray:
 
 
 def _patch_name(sample: dict) -> str:
+    from rotated_ld.datasets.dota_patch_name import image_id
+
     img_id = sample.get('img_id')
     if isinstance(img_id, str) and img_id:
-        return img_id
+        return image_id(img_id)  # one id rule for every writer: no whitespace in Task1 rows
     path = sample.get('img_path')
     if path:
-        return osp.splitext(osp.basename(path))[0]
+        return image_id(path)
     if img_id is not None:
         return str(img_id)
     raise KeyError('data sample has neither img_id nor img_path; cannot name the patch')
