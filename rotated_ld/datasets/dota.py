@@ -75,7 +75,8 @@ class DOTADataset(BaseDataset):
             100 (nothing ignored) as mmrotate; use 0 to ignore difficult (1) and split-truncated
             (2) objects in evaluation.
         img_suffix (str): image extension, ``'png'`` (also ``'jpg'``, ``'tif'``, ``'bmp'``).
-        lenient (bool): skip and count malformed label lines instead of raising.
+        lenient (bool): skip and count malformed label lines and label files whose image is missing
+            instead of raising (strict: one error naming the missing images, count and first few).
         min_area (float): polygons smaller than this (px²) are malformed (``degenerate``).
         **kwargs: :class:`mmengine.dataset.BaseDataset` arguments (``ann_file``, ``data_root``,
             ``data_prefix=dict(img_path='images/')``, ``filter_cfg=dict(filter_empty_gt=True)``,
@@ -108,6 +109,7 @@ class DOTADataset(BaseDataset):
         self.lenient = lenient
         self.min_area = min_area
         self.skipped_lines: Counter = Counter()
+        self.missing_images: list[str] = []
         with rotated_ld_scope():  # pipeline transforms resolve in our registry
             super().__init__(*args, metainfo=metainfo, **kwargs)
 
@@ -190,6 +192,7 @@ class DOTADataset(BaseDataset):
             name = f'{img_id}.{self.img_suffix}'
             data_list.append(dict(img_id=img_id, file_name=name, img_path=osp.join(img_dir, name),
                                   instances=instances, gsd=ann.gsd))
+        data_list, n_obj = self._drop_missing_images(data_list, img_dir, n_obj)
         diffs = ', '.join(f'{k}: {by_diff[k]}' for k in sorted(by_diff))
         msg = (f'{len(data_list)} images, {n_obj} objects (by difficulty {{{diffs}}}; {n_ign} ignored: difficulty > '
                f'{self.diff_thr}; 1 = difficult, 2 = truncated by the split) from {self.ann_file}')
@@ -197,9 +200,32 @@ class DOTADataset(BaseDataset):
             total = sum(self.skipped_lines.values())
             kinds = ', '.join(f'{k}: {self.skipped_lines[k]}' for k in MALFORMED_KINDS)
             msg += f'; lenient: skipped {total} malformed lines ({kinds})'
-        self._log(msg, logging.WARNING if sum(self.skipped_lines.values()) else logging.INFO)
+            if self.missing_images:
+                msg += (f' and {len(self.missing_images)} label files without an image '
+                        f'(first: {", ".join(self.missing_images[:3])})')
+        bad = sum(self.skipped_lines.values()) or self.missing_images
+        self._log(msg, logging.WARNING if bad else logging.INFO)
         self._log_class_table(data_list)
         return data_list
+
+    def _drop_missing_images(self, data_list: list[dict], img_dir: str, n_obj: int) -> tuple[list[dict], int]:
+        """Check at build time that every label file has its image (else training crashes later in
+        the loader). Strict: ``FileNotFoundError`` with the count and the first missing images;
+        lenient: drop them, counted in :attr:`missing_images` and the dataset summary."""
+        missing = [d for d in data_list if not osp.isfile(d['img_path'])]
+        self.missing_images = [d['img_path'] for d in missing]
+        if not missing:
+            return data_list, n_obj
+        if not self.lenient:
+            first = ', '.join(osp.basename(d['img_path']) for d in missing[:3])
+            hint = (f' (no image in {img_dir!r} at all: is img_suffix={self.img_suffix!r} or '
+                    "data_prefix.img_path right?)" if len(missing) == len(data_list) else '')
+            raise FileNotFoundError(
+                f'{self.ann_file}: {len(missing)} of {len(data_list)} label files have no image in {img_dir!r} '
+                f'(first: {first}){hint}; add the images, or set lenient=True to skip and count them')
+        dropped = sum(len(d['instances']) for d in missing)
+        keep = [d for d in data_list if osp.isfile(d['img_path'])]
+        return keep, n_obj - dropped
 
     def _log(self, msg: str, level=logging.INFO) -> None:
         print_log(f'{type(self).__name__}: {msg}', logger='current', level=level)

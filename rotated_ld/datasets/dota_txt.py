@@ -57,6 +57,7 @@ class DOTAAnnotation:
         difficulties (ndarray): (N,) int64.
         gsd (float | None), imagesource (str | None): header values.
         skipped (Counter): malformed lines skipped per kind (``strict=False`` only).
+        linenos (ndarray): (N,) int64 1-based line of each object.
     """
     polys: np.ndarray
     labels: list
@@ -64,10 +65,11 @@ class DOTAAnnotation:
     gsd: float | None = None
     imagesource: str | None = None
     skipped: Counter = field(default_factory=Counter)
+    linenos: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float = 1e-3,
-                   text: str | None = None, max_coord: float = 1e6) -> DOTAAnnotation:
+                   text: str | None = None, max_coord: float = 1e6, errors: list | None = None) -> DOTAAnnotation:
     """Parse a DOTA labelTxt file (see module docstring).
 
     Args:
@@ -77,6 +79,9 @@ def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float
         min_area (float): polygons with a smaller area (px²) are ``degenerate``.
         text (str | None): file content, when already read.
         max_coord (float): coordinates with a larger absolute value are ``out_of_range``.
+        errors (list | None): with ``strict=False``, every skipped line is appended as a
+            :class:`DOTAFormatError` (``tools/analysis_tools/check_dataset.py`` reports them all with
+            the parser's own rules, so its OK means the dataset and the split tool accept the file).
     """
     if text is None:
         with open(path, 'rb') as f:
@@ -84,7 +89,7 @@ def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float
     else:
         lines = text.split('\n')
     allowed = None if classes is None else set(classes)
-    polys, labels, diffs = [], [], []
+    polys, labels, diffs, linenos = [], [], [], []
     gsd = imagesource = None
     skipped: Counter = Counter()
 
@@ -92,6 +97,8 @@ def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float
         if strict:
             raise DOTAFormatError(path, lineno, kind, reason, line)
         skipped[kind] += 1
+        if errors is not None:
+            errors.append(DOTAFormatError(path, lineno, kind, reason, line))
 
     for lineno, line in enumerate(lines, 1):
         if isinstance(line, bytes):
@@ -148,9 +155,11 @@ def parse_dota_txt(path: str, classes=None, strict: bool = True, min_area: float
         polys.append(coords)
         labels.append(name)
         diffs.append(diff)
+        linenos.append(lineno)
     return DOTAAnnotation(
         polys=np.asarray(polys, np.float64).reshape(-1, 8), labels=labels,
-        difficulties=np.asarray(diffs, np.int64), gsd=gsd, imagesource=imagesource, skipped=skipped)
+        difficulties=np.asarray(diffs, np.int64), gsd=gsd, imagesource=imagesource, skipped=skipped,
+        linenos=np.asarray(linenos, np.int64))
 
 
 def format_coord(v: float) -> str:

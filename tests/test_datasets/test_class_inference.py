@@ -16,6 +16,8 @@ def _labels(root: Path, files: dict) -> Path:
     root.mkdir(parents=True)
     for stem, names in files.items():
         (root / f'{stem}.txt').write_text('imagesource:x\ngsd:0.5\n' + ''.join(f'{SQ} {n} 0\n' for n in names))
+        (root.parent / 'images').mkdir(exist_ok=True)
+        (root.parent / 'images' / f'{stem}.png').write_bytes(b'')  # the dataset checks that images exist
     return root
 
 

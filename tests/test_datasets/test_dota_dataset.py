@@ -134,3 +134,21 @@ def test_image_only_mode_and_lazy_registry(tmp_path):
     assert len(ds) == 2 and ds[1]['instances'] == [] and ds[1]['img_id'] == 'P0002'
     with pytest.raises(FileNotFoundError, match='no .txt annotation'):
         DOTADataset(data_root=str(root), ann_file='images/', data_prefix=dict(img_path='images/'))
+
+
+def test_label_files_without_images_strict_error_lenient_counted(tmp_path):
+    """Issue 16 case 3: the DOTA_devkit example folder (7 labels, 2 images) built a dataset of every
+    object and training crashed after iteration 1 with FileNotFoundError. Checked at build time now."""
+    names = [f'P{i:04d}' for i in range(7)]
+    root = _write_split(tmp_path, {n: GOOD for n in names})
+    for n in names[2:]:
+        (root / 'images' / f'{n}.png').unlink()
+    with pytest.raises(FileNotFoundError) as e:
+        _dataset(root)
+    msg = str(e.value)
+    assert '5 of 7 label files have no image' in msg and 'P0002.png' in msg and 'lenient=True' in msg
+    ds = _dataset(root, lenient=True)
+    per_image = len(parse_dota_txt(str(root / 'annfiles' / 'P0000.txt'), classes=DOTA_V1_0).labels)
+    assert len(ds) == 2 and len(ds.missing_images) == 5
+    assert sum(len(ds.get_data_info(i)['instances']) for i in range(len(ds))) == 2 * per_image
+    assert all(osp.isfile(ds.get_data_info(i)['img_path']) for i in range(len(ds)))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'tools' / 'analysis_tools'))
@@ -58,7 +59,7 @@ def test_planted_problems_found(tmp_path, capsys):
         block = text.split(f' {kind}: ')[1]
         assert block.splitlines()[1].strip().startswith(f'{a}:{n}: '), (kind, block[:200])
     assert 'error field_count: 1' in text and 'warning outside_image: 1' in text
-    assert 'missing_image: 1' in text and 'unlabelled_image: 1' in text and '5 ERRORS' in text
+    assert 'missing_image: 1' in text and 'unlabelled_image: 1' in text and '6 ERRORS' in text
     summary = json.loads((out / 'check_dataset.json').read_text())[0]
     assert summary['problems'] == {'field_count': 1, 'non_numeric': 1, 'unknown_class': 1, 'zero_area': 1,
                                    'self_intersecting': 1, 'outside_image': 1, 'fully_outside': 1,
@@ -99,3 +100,40 @@ def test_config_input(tmp_path, capsys):
     assert osp.normpath(sources[0].img_dir) == str(d / 'images')
     assert check_dataset.main([str(cfg), '--out-dir', str(tmp_path / 'o')]) == 2
     assert check_dataset.main([str(tmp_path / 'nothing'), '--out-dir', str(tmp_path / 'o')]) == 2
+
+
+@pytest.mark.parametrize('case', ['latin1', 'bom', 'truncated_png'])
+def test_ok_means_the_dataset_and_split_accept(case, tmp_path, capsys):
+    """Issue 16 case 4: check_dataset said 'OK: no errors' on a latin-1 label file (inventing a class
+    'plan\\ufffd'), a BOM before 'imagesource:' and a truncated PNG, which the dataset / split reject.
+    Now each is an error, and a folder the checker passes is one the dataset and split accept."""
+    import check_dataset
+
+    from rotated_ld.datasets import DOTADataset
+    from rotated_ld.datasets.split import SplitConfig, split_dataset
+
+    root = tmp_path / 'd'
+    (root / 'labelTxt').mkdir(parents=True)
+    (root / 'images').mkdir()
+    png = cv2.imencode('.png', np.full((64, 64, 3), 90, np.uint8))[1].tobytes()
+    label = b'imagesource:GoogleEarth\ngsd:0.5\n10 10 40 10 40 30 10 30 plane 0\n'
+    if case == 'latin1':
+        label = label.replace(b'plane 0', 'plané 0'.encode('latin-1'))
+    elif case == 'bom':
+        label = b'\xef\xbb\xbf' + label
+    elif case == 'truncated_png':
+        png = png[:len(png) // 2]
+    (root / 'labelTxt' / 'P0001.txt').write_bytes(label)
+    (root / 'images' / 'P0001.png').write_bytes(png)
+    rc = check_dataset.main([str(root), '--out-dir', str(tmp_path / 'o')])
+    text = capsys.readouterr().out
+    kind = dict(latin1='encoding', bom='field_count', truncated_png='unreadable_image')[case]
+    assert rc == 2 and f'error {kind}: 1' in text and 'OK: no errors' not in text, text
+    assert 'plan\ufffd' not in text
+    with pytest.raises((ValueError, OSError)):  # what the checker vouches for, the tools agree with
+        split_dataset([str(root / 'images')], str(tmp_path / 's'), [str(root / 'labelTxt')],
+                      SplitConfig(sizes=(64,), gaps=(16,)), nproc=1, progress=False, logger=None)
+    if case != 'truncated_png':
+        with pytest.raises(ValueError):
+            DOTADataset(data_root=str(root), ann_file='labelTxt/', data_prefix=dict(img_path='images/'),
+                        metainfo=dict(classes=('plane',)))

@@ -4,15 +4,21 @@ angle / size / class distributions, and a histogram PNG.
 Input: a config (its train/val/test datasets' label folders, classes and image folders) or a
 folder: a split folder with ``labelTxt/`` or ``annfiles/`` (+ ``images/``), or a label folder.
 
+Labels are read by the dataset's and the split tool's own parser (``parse_dota_txt``: its UTF-8
+decoding, header lines and field rules) and images are decoded as the split tool decodes them, so
+"OK: no errors" means the dataset class and the split tool accept the data.
+
 Reported, each problem as ``file:line`` (first --show per kind, then a count):
-  errors    field_count, non_numeric, unknown_class (class list known), zero_area (area <
-            --min-area px²: zero / negative size, repeated or collinear corners),
-            self_intersecting (bow-tie corner order)
+  errors    encoding (not UTF-8, e.g. a latin-1 file), field_count (a BOM before ``imagesource:``
+            lands here, as in the dataset), non_numeric, out_of_range, unknown_class (class list
+            known), zero_area (area < --min-area px²: zero / negative size, repeated or collinear
+            corners), self_intersecting (bow-tie corner order), missing_image (label file without
+            image), unreadable_image (empty, truncated or undecodable image)
   warnings  outside_image (a corner beyond the image by > --tol px), fully_outside (no part of
-            the box in the image), missing_image (label file without image), unlabelled_image
+            the box in the image), unlabelled_image
   stats     objects per class (and images per class), difficulty counts, angle (le90, degrees)
             and size (sqrt(w*h) of the min-area rectangle, px) distributions, empty label files
-Exit code 0 without errors, 1 with errors, 2 on usage errors.
+Exit code 0 without errors, 2 with errors or on usage errors (docs/tools.md).
 
 Examples:
     python tools/analysis_tools/check_dataset.py data/DOTA/train                  # labelTxt/ + images/
@@ -34,13 +40,14 @@ import numpy as np
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # run from a checkout
 
-from rotated_ld.datasets.converters.common import find_image, read_image_size  # noqa: E402
+from rotated_ld.datasets.converters.common import find_image  # noqa: E402
 from rotated_ld.datasets.dota_txt import DOTAFormatError, parse_dota_txt  # noqa: E402
 from rotated_ld.datasets.file_types import IMG_EXTS  # noqa: E402
 from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
-ERROR_KINDS = ('field_count', 'non_numeric', 'unknown_class', 'zero_area', 'self_intersecting')
-WARNING_KINDS = ('outside_image', 'fully_outside', 'missing_image', 'unlabelled_image', 'unreadable_image')
+ERROR_KINDS = ('encoding', 'field_count', 'non_numeric', 'out_of_range', 'unknown_class', 'zero_area',
+               'self_intersecting', 'missing_image', 'unreadable_image')
+WARNING_KINDS = ('outside_image', 'fully_outside', 'unlabelled_image')
 
 
 @dataclass
@@ -143,6 +150,22 @@ def self_intersecting(polys: np.ndarray) -> np.ndarray:
     return _segments_cross(p[:, 0], p[:, 1], p[:, 2], p[:, 3]) | _segments_cross(p[:, 1], p[:, 2], p[:, 3], p[:, 0])
 
 
+def decode_image(path: str) -> tuple:
+    """``((W, H), None)`` or ``(None, why)``: the split tool's checks and decode (trailer check, then
+    ``cv2.imread`` in colour), so a truncated PNG / JPEG is caught here as it is there."""
+    import cv2
+
+    from rotated_ld.datasets.split import image_file_problem
+
+    problem = image_file_problem(path)
+    if problem:
+        return None, problem
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None:
+        return None, 'cannot be decoded (empty, truncated or not an image OpenCV can decode)'
+    return (img.shape[1], img.shape[0]), None
+
+
 def check_source(src: Source, min_area: float = 1.0, tol: float = 1.0, img_suffix: str | None = None) -> CheckResult:
     """Check every ``*.txt`` of ``src.label_dir`` (see module docstring)."""
     res = CheckResult(src)
@@ -154,23 +177,20 @@ def check_source(src: Source, min_area: float = 1.0, tol: float = 1.0, img_suffi
     for path in files:
         res.files += 1
         stem = osp.splitext(osp.basename(path))[0]
-        with open(path, encoding='utf-8', errors='replace') as f:
-            lines = f.read().splitlines()
-        labels_here = []
-        for lineno, line in enumerate(lines, 1):
-            t = line.split()
-            if not t or (len(t) < 9 and ':' in line):  # blank, imagesource:/gsd: header
-                continue
-            try:  # the dataset's own per-line rules (min_area 0: degenerate boxes are counted below)
-                ann = parse_dota_txt(path, classes=src.classes, strict=True, min_area=0.0, text=line)
-            except DOTAFormatError as e:
-                res.add(e.kind, f'{path}:{lineno}', line.strip()[:120])
-                continue
-            polys.append(ann.polys[0])
-            where.append((path, lineno, stem, line.strip()[:120]))
-            names.append(ann.labels[0])
-            labels_here.append(ann.labels[0])
-            res.difficulty[int(ann.difficulties[0])] += 1
+        with open(path, 'rb') as f:  # for the messages only: parse_dota_txt reads (and decodes) the file itself
+            shown = f.read().decode('utf-8', 'backslashreplace').split('\n')
+        # the dataset's and the split tool's parser, its encoding and header rules (min_area 0:
+        # degenerate boxes are counted below as zero_area / self_intersecting)
+        errors: list[DOTAFormatError] = []
+        ann = parse_dota_txt(path, classes=src.classes, strict=False, min_area=0.0, errors=errors)
+        for e in errors:
+            res.add(e.kind, f'{path}:{e.lineno}', e.reason + ': ' + e.text.strip()[:120])
+        labels_here = list(ann.labels)
+        for poly, name, diff, lineno in zip(ann.polys, ann.labels, ann.difficulties.tolist(), ann.linenos.tolist()):
+            polys.append(poly)
+            where.append((path, lineno, stem, shown[lineno - 1].strip()[:120]))
+            names.append(name)
+            res.difficulty[int(diff)] += 1
         if not labels_here:
             res.empty_files += 1
         res.class_objects.update(labels_here)
@@ -180,10 +200,11 @@ def check_source(src: Source, min_area: float = 1.0, tol: float = 1.0, img_suffi
             if img is None:
                 res.add('missing_image', path, f'no {stem}.* in {src.img_dir}')
             else:
-                try:
-                    sizes_by_file[stem] = read_image_size(img)
-                except OSError as e:
-                    res.add('unreadable_image', img, str(e))
+                size, problem = decode_image(img)
+                if problem:
+                    res.add('unreadable_image', img, problem)
+                else:
+                    sizes_by_file[stem] = size
     res.objects = len(polys)
     if src.img_dir and osp.isdir(src.img_dir):
         stems = {osp.splitext(osp.basename(f))[0] for f in files}
