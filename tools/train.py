@@ -49,9 +49,10 @@ def build_cfg(args: argparse.Namespace):
     """Config with the command line applied (work-dir precedence: CLI > config > config name)."""
     import torch
 
-    from rotated_ld.utils.setup_env import load_tool_config
+    from rotated_ld.utils.setup_env import check_schedule, load_tool_config
 
     cfg = load_tool_config(args.config, args.launcher, args.cfg_options, args.work_dir)
+    check_schedule(cfg, args.config)
 
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -111,8 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     from rotated_ld.utils.setup_env import run_with_runner
 
     cfg = build_cfg(args)
-    return run_with_runner(cfg, args.config, args.launcher, lambda runner: runner.train(),
-                           on_built=lambda runner: report_lr_scaling(cfg, runner.logger))
+
+    def on_built(runner) -> None:
+        from mmengine.dist import is_main_process
+
+        from rotated_ld.engine import remove_stale_temp_files
+
+        if is_main_process():  # only rank 0 saves checkpoints
+            remove_stale_temp_files(cfg.work_dir, runner.logger.warning)
+        report_lr_scaling(cfg, runner.logger)
+
+    return run_with_runner(cfg, args.config, args.launcher, lambda runner: runner.train(), on_built=on_built)
 
 
 if __name__ == '__main__':

@@ -77,6 +77,46 @@ def load_tool_config(config: str, launcher: str, cfg_options: dict | None, work_
     return cfg
 
 
+def check_schedule(cfg: Config, config: str = 'the config') -> None:
+    """Refuse a ``param_scheduler`` entry that starts at or after the end of training, in one line
+    naming the keys to change (MMEngine raises a bare ``ValueError`` deep in the scheduler, e.g. the
+    demo config with ``--cfg-options train_cfg.max_iters=8``: its cosine phase begins at 50)."""
+    train_cfg = cfg.get('train_cfg') or {}
+    scheds = cfg.get('param_scheduler') or []
+    scheds = [scheds] if isinstance(scheds, dict) else list(scheds)
+    for i, s in enumerate(scheds):
+        if not isinstance(s, dict):
+            continue
+        by_epoch = s.get('by_epoch', True)
+        key = 'max_epochs' if by_epoch else 'max_iters'
+        total = train_cfg.get(key)
+        if total is None:  # e.g. an iteration scheduler in an epoch loop: lengths depend on the data
+            continue
+        begin, end = s.get('begin', 0), s.get('end')
+        name = f'param_scheduler.{i}' if isinstance(cfg.get('param_scheduler'), (list, tuple)) else 'param_scheduler'
+        if begin >= total:
+            raise ValueError(
+                f'{config}: {name} ({s.get("type")}) begins at {"epoch" if by_epoch else "iteration"} {begin}, at or '
+                f'after the end of training (train_cfg.{key}={total}); shorten the schedule with the training, e.g. '
+                f'--cfg-options train_cfg.{key}={total} ' + ' '.join(_scaled_bounds(scheds, total)))
+        if end is not None and end <= begin:
+            raise ValueError(f'{config}: {name}.end={end} must be larger than {name}.begin={begin}')
+
+
+def _scaled_bounds(scheds: list, total: int) -> list:
+    """``param_scheduler.i.begin/end=...`` options that fit every phase into ``total`` (warm-up = total // 5)."""
+    warm = max(1, total // 5)
+    out = []
+    for i, s in enumerate(scheds):
+        if not isinstance(s, dict):
+            continue
+        if s.get('begin', 0) > 0:
+            out.append(f'param_scheduler.{i}.begin={warm}')
+        if s.get('end') is not None and s.get('end') > total:
+            out.append(f'param_scheduler.{i}.end={warm}')
+    return out
+
+
 def did_you_mean(error: KeyError) -> str | None:
     """Turn MMEngine's 'X is not in the S::R registry' KeyError into a one-line hint.
 

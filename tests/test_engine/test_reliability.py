@@ -4,9 +4,11 @@ Runs tools/train.py as a user does, on the toy model of tests/test_tools (CPU, ~
 """
 import os
 import os.path as osp
+import stat
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from rotated_ld.engine import checkpoint_is_valid, find_latest_valid_checkpoint
@@ -38,10 +40,13 @@ def test_sigkill_during_checkpoint_write_then_resume(tmp_path):
     assert r.returncode == -9, (r.returncode, r.stderr[-2000:])  # really killed mid-write
     assert not (cut / 'epoch_3.pth').exists(), 'a half-written checkpoint became visible'
     assert (cut / 'last_checkpoint').read_text().strip().endswith('epoch_2.pth')
+    stale = list(cut.glob('.epoch_3.pth.*.tmp'))
+    assert len(stale) == 1  # the killed save's partial temporary file
     r = _run([CONFIG, '--work-dir', str(cut), '--resume'])
     assert r.returncode == 0, r.stderr[-3000:]
     log = r.stdout + r.stderr
     assert 'resumed epoch: 2' in log.replace(',', '')
+    assert f'removed {stale[0]}' in log and not list(cut.glob('.*.tmp'))  # cleaned at the next start, logged
     a, b = _state(full / 'epoch_4.pth'), _state(cut / 'epoch_4.pth')
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6)
@@ -80,6 +85,30 @@ def test_nan_skip_mode_keeps_training(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'step skipped (1 so far)' in r.stdout + r.stderr
     assert all(torch.isfinite(v).all() for v in _state(tmp_path / 'epoch_2.pth').values())
+
+
+@pytest.mark.parametrize('umask, mode', [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_atomic_write_respects_umask(umask, mode, tmp_path):
+    """Checkpoints get the mode torch.save / mmdet would give them (mkstemp alone makes 0600)."""
+    old = os.umask(umask)
+    try:
+        atomic_write_bytes(b'x', tmp_path / 'c.pth')
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / 'c.pth').st_mode) == mode
+
+
+def test_remove_stale_temp_files_only_touches_temp_pattern(tmp_path):
+    from rotated_ld.engine import remove_stale_temp_files
+
+    for name in ('.iter_8.pth.k2j4h1x0.tmp', '.last_checkpoint.ab12cd34.tmp', 'iter_8.pth', 'notes.tmp',
+                 '.hidden.pth'):
+        (tmp_path / name).write_bytes(b'0' * 10)
+    said = []
+    removed = remove_stale_temp_files(str(tmp_path), said.append)
+    assert sorted(os.path.basename(p) for p in removed) == ['.iter_8.pth.k2j4h1x0.tmp', '.last_checkpoint.ab12cd34.tmp']
+    assert sorted(f.name for f in tmp_path.iterdir()) == ['.hidden.pth', 'iter_8.pth', 'notes.tmp']
+    assert len(said) == 2 and '(10 bytes)' in said[0]
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):

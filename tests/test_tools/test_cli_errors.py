@@ -5,7 +5,7 @@ Unit tests of the wrapper run in-process. The train.py / test.py cases run throu
 tool's real ``main``): a missing config, a missing ``_base_`` file, 0-byte / truncated / garbage
 checkpoints, a refused pickle, a checkpoint of another architecture (silent mAP 0 before: now
 exit 2, ``--partial-load`` evaluates and prints the counts), another class list in the
-checkpoint meta. Each must end in exit 2 and one stderr line naming the file, no traceback.
+checkpoint meta, the demo config with ``train_cfg.max_iters=8`` (its schedule began after the end). Each must end in exit 2 and one stderr line naming the file, no traceback.
 CPU: ~25 s (one subprocess).
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from rotated_ld.utils import cli
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 HERE = osp.dirname(__file__)
 TOY = osp.join(HERE, 'toy_config.py')
+DEMO = osp.join(ROOT, 'configs', 'demo', 'rotated-gfl_r18-slim_fpn_synthetic-dota_le90.py')
 DRIVER = osp.join(ROOT, 'tests', 'test_fuzz', '_cli_driver.py')
 
 
@@ -153,6 +154,9 @@ def test_train_and_test_bad_inputs_are_one_line_exit_2(tmp_path):
         # issue 16 case 1: another architecture loaded nothing and evaluated a random model, exit 0
         'other_architecture': ('tools/test.py', [TOY, str(tmp_path / 'resnet.pth'), '--work-dir', work],
                                'resnet.pth'),
+        # the demo config with a shorter training: the cosine phase began after the end (ValueError traceback)
+        'demo_max_iters': ('tools/train.py', [DEMO, '--work-dir', work, '--cfg-options', 'train_cfg.max_iters=8'],
+                           'param_scheduler.1.begin=1'),
         'convention_classes': ('tools/test.py', [TOY, str(tmp_path / 'other_classes.pth'), '--work-dir', work,
                                                  *classes], 'other_classes.pth'),
     }
