@@ -5,7 +5,8 @@ Unit tests of the wrapper run in-process. The train.py / test.py cases run throu
 tool's real ``main``): a missing config, a missing ``_base_`` file, 0-byte / truncated / garbage
 checkpoints, a refused pickle, a checkpoint of another architecture (silent mAP 0 before: now
 exit 2, ``--partial-load`` evaluates and prints the counts), another class list in the
-checkpoint meta, the demo config with ``train_cfg.max_iters=8`` (its schedule began after the end). Each must end in exit 2 and one stderr line naming the file, no traceback.
+checkpoint meta, the demo config with ``train_cfg.max_iters=8`` (its schedule began after
+the end). Each must end in exit 2 and one stderr line naming the file, no traceback.
 CPU: ~25 s (one subprocess).
 """
 from __future__ import annotations
