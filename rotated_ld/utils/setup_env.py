@@ -57,7 +57,20 @@ def load_config(config: str, cfg_options: list[str] | dict | None = None) -> Con
 
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file not found: {config}')
-    return finish_config(Config.fromfile(config), config, cfg_options)
+    try:
+        cfg = Config.fromfile(config)
+    except SyntaxError as e:  # MMEngine parses the text without its file name ('<unknown>:1')
+        where = config
+        try:
+            import ast
+
+            with open(config, encoding='utf-8') as f:
+                ast.parse(f.read(), filename=config)
+            where = f'{config} (in one of its _base_ files)'
+        except SyntaxError:
+            pass
+        raise ValueError(f'{where}:{e.lineno}: invalid Python syntax ({e.msg})') from e
+    return finish_config(cfg, config, cfg_options)
 
 
 def load_tool_config(config: str, launcher: str, cfg_options: dict | None, work_dir: str | None) -> Config:

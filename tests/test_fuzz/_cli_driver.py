@@ -30,6 +30,7 @@ def load_tool(path: str):
         name = 'cli_' + os.path.splitext(path.replace('/', '_'))[0]
         spec = importlib.util.spec_from_file_location(name, full)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up there
         spec.loader.exec_module(module)
         _MODULES[path] = module
     return _MODULES[path]

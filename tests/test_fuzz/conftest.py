@@ -6,7 +6,9 @@ Every generated input ends in exactly one outcome, counted by :class:`Tally`:
 * ``clear_error``  an exception whose message names the file (and ``:line`` where a line is
   concerned) and says what was expected — checked by :meth:`Tally.error`;
 * ``counted_skip``  read, with the bad part skipped and counted (objects in = out + skipped);
-* ``traceback``  a CLI whose stderr ends in a Python traceback (must stay 0).
+* ``traceback``  a CLI whose stderr ends in a Python traceback (must stay 0);
+* ``silent_success``  a CLI that exits 0 on a broken input without a word about it (must stay 0;
+  ``test_cli_fuzz.py``).
 
 The totals are written at the end of the session to ``<pytest basetemp>/fuzz_counts.json`` (and
 to ``$FUZZ_COUNTS_JSON`` when set, which ``report_counts.py`` uses) and printed in the summary.
@@ -37,6 +39,11 @@ class Tally:
         self.counts['inputs_tried'] += 1
         self.counts[outcome] += 1
         self.by_target[f'{target}:{outcome}'] += 1
+
+    def record(self, target: str, outcome: str) -> None:
+        """One outcome decided by the caller (the CLI fuzz classifies whole tool runs)."""
+        assert outcome in ('accepted', 'clear_error', 'counted_skip', 'traceback', 'silent_success'), outcome
+        self._add(target, outcome)
 
     def accepted(self, target: str) -> None:
         self._add(target, 'accepted')
@@ -100,7 +107,7 @@ _TALLY = Tally()
 def fuzz(tmp_path_factory):
     yield _TALLY
     data = dict(_TALLY.counts, by_target=dict(sorted(_TALLY.by_target.items())))
-    for key in ('inputs_tried', 'accepted', 'clear_error', 'counted_skip', 'traceback'):
+    for key in ('inputs_tried', 'accepted', 'clear_error', 'counted_skip', 'traceback', 'silent_success'):
         data.setdefault(key, 0)
     paths = [tmp_path_factory.getbasetemp() / 'fuzz_counts.json']
     if os.environ.get('FUZZ_COUNTS_JSON'):
@@ -120,4 +127,13 @@ def pytest_terminal_summary(terminalreporter):
     if c['inputs_tried']:
         terminalreporter.write_line(
             f"fuzz: inputs tried {c['inputs_tried']}, accepted {c['accepted']}, clear errors {c['clear_error']}, "
-            f"counted skips {c['counted_skip']}, tracebacks-as-message {c['traceback']}")
+            f"counted skips {c['counted_skip']}, tracebacks-as-message {c['traceback']}, "
+            f"silent successes {c['silent_success']}")
+    cli = {k: n for k, n in _TALLY.by_target.items() if k.startswith('cli:')}
+    if cli:
+        tried = sum(cli.values())
+        count = {o: sum(n for k, n in cli.items() if k.endswith(':' + o))
+                 for o in ('clear_error', 'counted_skip', 'traceback', 'silent_success')}
+        terminalreporter.write_line(
+            f"fuzz CLIs: cases tried {tried}, clear errors {count['clear_error']}, counted skips "
+            f"{count['counted_skip']}, tracebacks {count['traceback']}, silent successes {count['silent_success']}")

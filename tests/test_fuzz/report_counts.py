@@ -30,8 +30,9 @@ def main(argv=None) -> int:
     for key, n in data['by_target'].items():
         print(f'  {key:32s} {n}')
     print(f"inputs tried {data['inputs_tried']}: accepted {data['accepted']}, clear errors {data['clear_error']}, "
-          f"counted skips {data['counted_skip']}, tracebacks-as-message {data['traceback']}")
-    return rc or int(data['traceback'] > 0)
+          f"counted skips {data['counted_skip']}, tracebacks-as-message {data['traceback']}, "
+          f"silent successes {data.get('silent_success', 0)}")
+    return rc or int(data['traceback'] > 0 or data.get('silent_success', 0) > 0)
 
 
 if __name__ == '__main__':

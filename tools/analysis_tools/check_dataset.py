@@ -43,7 +43,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # 
 from rotated_ld.datasets.converters.common import find_image  # noqa: E402
 from rotated_ld.datasets.dota_txt import DOTAFormatError, parse_dota_txt  # noqa: E402
 from rotated_ld.datasets.file_types import IMG_EXTS  # noqa: E402
-from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+from rotated_ld.utils.cli import InputError, add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
 ERROR_KINDS = ('encoding', 'field_count', 'non_numeric', 'out_of_range', 'unknown_class', 'zero_area',
                'self_intersecting', 'missing_image', 'unreadable_image')
@@ -368,7 +368,10 @@ def main(argv=None) -> int:
     with open(js, 'w') as f:
         json.dump([r.summary() for r in results], f, indent=1)
     print(f'histograms: {png}; summary: {js}')
-    return 2 if any(r.num_errors for r in results) else 0  # errors in the data: bad input (utils.cli)
+    bad = [f'{r.source.label_dir}: {r.num_errors} errors' for r in results if r.num_errors]
+    if bad:  # errors in the data: bad input, exit 2 and one stderr line (rotated_ld.utils.cli)
+        raise InputError('; '.join(bad) + ' (see the report above)')
+    return 0
 
 
 if __name__ == '__main__':

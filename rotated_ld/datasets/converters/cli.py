@@ -8,7 +8,6 @@ stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Callable
 
 from .common import ConversionReport
@@ -37,22 +36,19 @@ def add_min_area(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def has_image_size(args: argparse.Namespace) -> bool:
-    """False (after an ``error:`` line on stderr) when neither ``--img-dir`` nor ``--img-size`` is given."""
+    """True, or :class:`~rotated_ld.utils.cli.InputError` when neither ``--img-dir`` nor ``--img-size`` is given."""
     if not args.img_dir and not args.img_size:
-        print('error: give --img-dir (image sizes from headers) or --img-size W H', file=sys.stderr)
-        return False
+        from rotated_ld.utils.cli import InputError
+
+        raise InputError('give --img-dir (image sizes from headers) or --img-size W H')
     return True
 
 
-def run_conversion(convert: Callable[[], ConversionReport], errors: tuple = (FileNotFoundError, ValueError),
-                   footer: str = '') -> int:
-    """Run ``convert()`` and print its report (and ``footer``): exit code 0, or 2 after a one-line
-    ``error:`` on stderr for an exception in ``errors``."""
-    try:
-        report = convert()
-    except errors as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+def run_conversion(convert: Callable[[], ConversionReport], errors: tuple = (), footer: str = '') -> int:
+    """Run ``convert()`` and print its report (and ``footer``); exit code 0. A bad input folder raises
+    (``FileNotFoundError`` / ``ValueError`` naming it): the tools' entry wrapper
+    (:mod:`rotated_ld.utils.cli`) prints one line and exits 2. ``errors`` is kept for compatibility."""
+    report = convert()
     print(report)
     if footer:
         print(footer)

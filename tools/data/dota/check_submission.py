@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..')))  # run from a checkout
 
-from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
+from rotated_ld.utils.cli import InputError, add_debug_flag, cli_main  # noqa: E402  (torch-free)
 from rotated_ld.evaluation.functional.submission_check import check_submission  # noqa: E402
 
 
@@ -39,7 +39,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     report = check_submission(args.zip, args.classes, args.image_list, args.allow_missing, args.show)
     print(report)
-    return 0 if report.ok else 2  # the submission is bad input (exit codes: rotated_ld.utils.cli)
+    if not report.ok:  # the submission is bad input: exit 2 and one stderr line (rotated_ld.utils.cli)
+        raise InputError(f'{args.zip}: {len(report.problems)} problems ({", ".join(f"{k}: {n}" for k, n in report.counts().items())}); see the list above')
+    return 0
 
 
 if __name__ == '__main__':
