@@ -78,6 +78,13 @@ class CheckResult:
         """Problems of every kind that is not a warning (parser kinds added later count too)."""
         return sum(len(v) for k, v in self.problems.items() if k not in WARNING_KINDS)
 
+    def first_error(self) -> str:
+        """``kind at file[:line]`` of the first error, for the one-line verdict on stderr."""
+        for kind, items in self.problems.items():
+            if kind not in WARNING_KINDS and items:
+                return f'{kind} at {items[0].split(": ")[0]}'
+        return '-'
+
     def add(self, kind: str, where: str, text: str = '') -> None:
         self.problems[kind].append(f'{where}: {text}' if text else where)
 
@@ -368,7 +375,7 @@ def main(argv=None) -> int:
     with open(js, 'w') as f:
         json.dump([r.summary() for r in results], f, indent=1)
     print(f'histograms: {png}; summary: {js}')
-    bad = [f'{r.source.label_dir}: {r.num_errors} errors' for r in results if r.num_errors]
+    bad = [f'{r.source.label_dir}: {r.num_errors} errors, first: {r.first_error()}' for r in results if r.num_errors]
     if bad:  # errors in the data: bad input, exit 2 and one stderr line (rotated_ld.utils.cli)
         raise InputError('; '.join(bad) + ' (see the report above)')
     return 0

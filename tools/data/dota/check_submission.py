@@ -40,7 +40,8 @@ def main(argv=None) -> int:
     report = check_submission(args.zip, args.classes, args.image_list, args.allow_missing, args.show)
     print(report)
     if not report.ok:  # the submission is bad input: exit 2 and one stderr line (rotated_ld.utils.cli)
-        raise InputError(f'{args.zip}: {len(report.problems)} problems ({", ".join(f"{k}: {n}" for k, n in report.counts().items())}); see the list above')
+        kinds = ', '.join(f'{k}: {n}' for k, n in report.counts().items())
+        raise InputError(f'{args.zip}: {len(report.problems)} problems ({kinds}); first: {report.problems[0]}'[:600])
     return 0
 
 
