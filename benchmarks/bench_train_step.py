@@ -1,0 +1,255 @@
+"""Training-step throughput (images/s, CPU time per step) against a baseline measured in the same run.
+
+Cases (random weights: the cost does not depend on them; fixed synthetic batches, seeded):
+  demo-student : configs/demo/rotated-gfl_r18-slim_fpn_synthetic-dota_le90.py, batch 4 x 384², 8 rotated GTs
+  demo-ld      : configs/demo/rotated-ld_r18-slim-rgfl-r18-slim-long_fpn_synthetic-dota_le90.py (teacher
+                 forward included), batch 4 x 384²
+  gfl-r50      : configs/gfl/gfl_r50_fpn_1x_coco.py, batch 1 x 640², 8 horizontal GTs
+A step is ``model.train_step`` with an SGD ``OptimWrapper`` (``CPUAutocastOptimWrapper`` with ``--amp``):
+data preprocessor, forward, losses, backward, optimizer step — the data pipeline is not included.
+
+How the baseline is measured (honest and simple): the script checks out ``--baseline-ref`` (default: the
+commit before the throughput work) into a temporary ``git worktree`` and runs *this same measuring code*
+in a subprocess with that tree first on ``sys.path``; the current tree is measured the same way. Baseline
+and current subprocesses alternate ``--repeats`` times so that load changes on a shared machine hit both
+alike, and the per-case medians are compared. The ratio is baseline time / current time (> 1: faster).
+
+Timing unit: process CPU time (``time.process_time``) at 1 thread by default — on a loaded shared
+machine the wall clock mostly measures other jobs; wall medians are printed too, but trust CPU time.
+images/s is batch size / CPU seconds per step.
+
+``--profile`` prints cProfile's top-10 (by own time) of a few demo-student steps for the baseline and
+the current tree, the "before/after" view of where a step spends its Python and op time.
+
+Examples:
+  python benchmarks/bench_train_step.py                          # all cases, baseline vs current
+  python benchmarks/bench_train_step.py --cases demo-student --iters 3 --profile
+  python benchmarks/bench_train_step.py --amp                    # adds current bf16 vs current fp32
+  python benchmarks/bench_train_step.py --baseline-ref HEAD~3
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+HERE = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the last commit before the training-throughput changes (issue 19, deliverable 3)
+DEFAULT_BASELINE = 'c2218bb'
+CASES = {
+    # name: (config, batch, (H, W), rotated)
+    'demo-student': ('configs/demo/rotated-gfl_r18-slim_fpn_synthetic-dota_le90.py', 4, (384, 384), True),
+    'demo-ld': ('configs/demo/rotated-ld_r18-slim-rgfl-r18-slim-long_fpn_synthetic-dota_le90.py', 4,
+                (384, 384), True),
+    'gfl-r50': ('configs/gfl/gfl_r50_fpn_1x_coco.py', 1, (640, 640), False),
+}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--cases', nargs='+', choices=sorted(CASES), default=list(CASES))
+    p.add_argument('--iters', type=int, default=4, help='timed steps per case per repeat (median used)')
+    p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--repeats', type=int, default=2, help='alternating baseline/current subprocess pairs')
+    p.add_argument('--amp', action='store_true', help='also time the current tree under bf16 autocast')
+    p.add_argument('--channels-last', action='store_true',
+                   help='also time the current tree with the model in channels_last memory format')
+    p.add_argument('--profile', action='store_true', help='cProfile top-10 of demo-student steps, before/after')
+    p.add_argument('--baseline-ref', default=DEFAULT_BASELINE, help='git ref of the baseline (default %(default)s)')
+    p.add_argument('--threads', type=int, default=1)
+    # internal: measure in this process with ROOT's code
+    p.add_argument('--measure', metavar='ROOT', help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------- child: measuring
+def make_batch(n, size, num_gts, num_classes, rotated, seed=0):
+    import torch
+    from mmengine.structures import InstanceData
+
+    from rotated_ld.structures import DetDataSample
+
+    g = torch.Generator().manual_seed(seed)
+    h, w = size
+    inputs, samples = [], []
+    for i in range(n):
+        inputs.append(torch.randint(0, 255, (3, h, w), generator=g, dtype=torch.uint8))
+        s = DetDataSample(metainfo=dict(img_id=i, img_shape=(h, w), ori_shape=(h, w), scale_factor=(1.0, 1.0)))
+        wh = torch.rand(num_gts, 2, generator=g) * torch.tensor([w, h]) * 0.3 + 16
+        ctr = torch.rand(num_gts, 2, generator=g) * (torch.tensor([w, h]) - wh) + wh / 2
+        gt = InstanceData()
+        if rotated:  # (cx, cy, w, h, angle) le90, angle in [-pi/2, pi/2)
+            ang = (torch.rand(num_gts, 1, generator=g) - 0.5) * 3.14
+            gt.bboxes = torch.cat([ctr, wh, ang], 1)
+        else:
+            gt.bboxes = torch.cat([ctr - wh / 2, ctr + wh / 2], 1)
+        gt.labels = torch.randint(0, num_classes, (num_gts,), generator=g)
+        s.gt_instances = gt
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build_case(name, amp, channels_last=False):
+    import torch
+    from mmengine.config import Config
+    from mmengine.optim import OptimWrapper
+
+    from rotated_ld.registry import MODELS
+
+    rel, bs, size, rotated = CASES[name]
+    cfg = Config.fromfile(rel)
+    if 'teacher_ckpt' in cfg.model:
+        cfg.model.teacher_ckpt = None
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = MODELS.build(cfg.model)
+    model.train()
+    if channels_last:  # conv weights in NHWC: oneDNN then runs the convs (and their outputs) in NHWC
+        model.to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
+    if amp:
+        from rotated_ld.engine import CPUAutocastOptimWrapper
+        wrapper = CPUAutocastOptimWrapper(optimizer=opt, dtype='bfloat16')
+    else:
+        wrapper = OptimWrapper(optimizer=opt)
+    batch = make_batch(bs, size, 8, model.bbox_head.num_classes, rotated)
+
+    def step():
+        return model.train_step(batch, wrapper)
+    return step, bs
+
+
+def measure(args):
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from mmengine.registry import init_default_scope
+
+    import rotated_ld.models  # noqa: F401  (registers)
+    init_default_scope('rotated_ld')
+    out = {}
+    for name in args.cases:
+        step, bs = build_case(name, args.amp, args.channels_last)
+        for _ in range(args.warmup):
+            step()
+        wall, cpu, loss = [], [], None
+        for _ in range(args.iters):
+            t, tc = time.perf_counter(), time.process_time()
+            log = step()
+            cpu.append(time.process_time() - tc)
+            wall.append(time.perf_counter() - t)
+            loss = float(log['loss'].detach())
+        out[name] = dict(cpu=statistics.median(cpu), wall=statistics.median(wall), batch=bs, loss=loss)
+    if args.profile:
+        import cProfile
+        import io
+        import pstats
+
+        step, _ = build_case('demo-student', args.amp)
+        step()
+        pr = cProfile.Profile()
+        pr.enable()
+        for _ in range(3):
+            step()
+        pr.disable()
+        s = io.StringIO()
+        pstats.Stats(pr, stream=s).sort_stats('tottime').print_stats(10)
+        out['_profile'] = s.getvalue()
+    print('@@RESULT ' + json.dumps(out))
+
+
+# ----------------------------------------------------------------------------- parent: orchestration
+def run_child(root, args, amp=False, profile=False, channels_last=False):
+    cmd = [sys.executable, osp.abspath(__file__), '--measure', root, '--cases', *args.cases,
+           '--iters', str(args.iters), '--warmup', str(args.warmup), '--threads', str(args.threads)]
+    if amp:
+        cmd.append('--amp')
+    if profile:
+        cmd.append('--profile')
+    if channels_last:
+        cmd.append('--channels-last')
+    env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS=str(args.threads))
+    r = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f'measuring in {root} failed:\n{r.stderr[-3000:]}')
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith('@@RESULT ')][-1]
+    return json.loads(line[len('@@RESULT '):])
+
+
+def baseline_tree(ref, tmp):
+    path = osp.join(tmp, 'baseline')
+    subprocess.run(['git', '-C', HERE, 'worktree', 'add', '--detach', path, ref], check=True,
+                   capture_output=True)
+    return path
+
+
+def summarise(runs):
+    return {name: dict(cpu=statistics.median(r[name]['cpu'] for r in runs),
+                       wall=statistics.median(r[name]['wall'] for r in runs),
+                       batch=runs[0][name]['batch'], loss=runs[0][name]['loss'])
+            for name in runs[0] if not name.startswith('_')}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.measure:
+        sys.path.insert(0, args.measure)
+        os.chdir(args.measure)
+        return measure(args)
+    tmp = tempfile.mkdtemp(prefix='bench_train_step_')
+    base_root = baseline_tree(args.baseline_ref, tmp)
+    try:
+        base_runs, cur_runs, amp_runs, cl_runs = [], [], [], []
+        for i in range(args.repeats):
+            prof = args.profile and i == 0
+            base_runs.append(run_child(base_root, args, profile=prof))
+            cur_runs.append(run_child(HERE, args, profile=prof))
+            if args.amp:
+                amp_runs.append(run_child(HERE, args, amp=True))
+            if args.channels_last:
+                cl_runs.append(run_child(HERE, args, channels_last=True))
+            print(f'repeat {i + 1}/{args.repeats} done', file=sys.stderr, flush=True)
+    finally:
+        subprocess.run(['git', '-C', HERE, 'worktree', 'remove', '--force', base_root], capture_output=True)
+    if args.profile:
+        print(f'--- cProfile top-10, baseline ({args.baseline_ref}), 3 demo-student steps ---')
+        print(base_runs[0]['_profile'])
+        print('--- cProfile top-10, current, 3 demo-student steps ---')
+        print(cur_runs[0]['_profile'])
+    base, cur = summarise(base_runs), summarise(cur_runs)
+    amp = summarise(amp_runs) if amp_runs else None
+    cl = summarise(cl_runs) if cl_runs else None
+    print(f'baseline {args.baseline_ref} vs current tree; {args.threads} thread(s); median of {args.iters} '
+          f'steps x {args.repeats} alternating repeats; unit: process CPU time (wall is unreliable here)')
+    hdr = f'{"case":14s} {"base ms":>9s} {"cur ms":>9s} {"base img/s":>10s} {"cur img/s":>10s} {"ratio":>6s}' \
+          f' {"wall b/c ms":>14s} {"loss b / c":>19s}'
+    if amp:
+        hdr += f' {"bf16 ms":>9s} {"fp32/bf16":>9s}'
+    if cl:
+        hdr += f' {"NHWC ms":>9s} {"cur/NHWC":>9s}'
+    print(hdr)
+    for name in base:
+        b, c = base[name], cur[name]
+        line = (f'{name:14s} {b["cpu"] * 1e3:9.0f} {c["cpu"] * 1e3:9.0f} {b["batch"] / b["cpu"]:10.2f} '
+                f'{c["batch"] / c["cpu"]:10.2f} {b["cpu"] / c["cpu"]:6.2f}'
+                f' {b["wall"] * 1e3:6.0f}/{c["wall"] * 1e3:<7.0f} {b["loss"]:9.4f}/{c["loss"]:<9.4f}')
+        if amp:
+            a = amp[name]
+            line += f' {a["cpu"] * 1e3:9.0f} {c["cpu"] / a["cpu"]:9.2f}'
+        if cl:
+            n = cl[name]
+            line += f' {n["cpu"] * 1e3:9.0f} {c["cpu"] / n["cpu"]:9.2f}'
+        print(line)
+
+
+if __name__ == '__main__':
+    main()
