@@ -1,6 +1,6 @@
 # Slim GFL R-18 trained from scratch on the synthetic COCO-format set (CPU demo / tests / LD teacher
 # and student of the synthetic LD configs). AdamW 1e-3 as measured in
-# shared/notes/cpu-training-from-scratch.md; 8 synthetic classes.
+# docs/cpu_training.md; 8 synthetic classes.
 _base_ = [
     '../_base_/models/gfl_r18-slim_fpn.py',
     '../_base_/datasets/synthetic_coco.py',

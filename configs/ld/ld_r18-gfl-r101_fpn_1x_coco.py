@@ -4,7 +4,7 @@
 # The teacher checkpoint is a LOCAL file (ours or mmdet's
 # gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth, same layer names).
 # Loss reduction is the reference 'sum' (scale grows with images per GPU): keep <= 3 images/GPU,
-# or set bbox_head.distill_cfg.ld_normalize='mean' and retune loss_ld (ld-method.md §10).
+# or set bbox_head.distill_cfg.ld_normalize='mean' and retune loss_ld (docs/method.md §10).
 _base_ = '../gfl/gfl_r18_fpn_1x_coco.py'
 model = dict(
     type='KDSingleStageDetector',

@@ -1,6 +1,6 @@
 # Synthetic DOTA-format scenes (configs/_base_/datasets/synthetic_dota.py; CPU demo / tests / quick runs):
 # distribution rotated RetinaNet with the KLD loss, slim R-18 from scratch (trainable BN, FPN 128 ch,
-# 2-conv towers of 128 ch), 384 px, angle version oc; AdamW 1e-3 (shared/notes/cpu-training-from-scratch.md).
+# 2-conv towers of 128 ch), 384 px, angle version oc; AdamW 1e-3 (docs/cpu_training.md).
 # Plain student / R-34 teacher / LD student of the same setting:
 #   rotated_retinanet_r18-slim_fpn_synthetic_dota_oc.py, rotated_retinanet_distribution_kld_r34-slim_...,
 #   ../rotated_ld_retinanet/rotated_ld_r18-slim-rretinanet-r34-slim_fpn_synthetic_dota_oc.py

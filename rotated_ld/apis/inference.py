@@ -22,7 +22,9 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose
 
-from rotated_ld.utils.checkpoint import diff_state_dict
+from rotated_ld.registry import DATASETS, MODELS, TRANSFORMS
+from rotated_ld.utils.checkpoint import diff_state_dict, safe_torch_load
+from rotated_ld.utils.checkpoint_meta import check_checkpoint_meta
 from rotated_ld.utils.setup_env import finish_config
 
 __all__ = ['init_detector', 'inference_detector', 'build_test_pipeline', 'CheckpointMismatchError',
@@ -157,9 +159,6 @@ def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, 
     """
     from mmengine.registry import init_default_scope
 
-    import rotated_ld.registry  # noqa: F401  (safe checkpoint loader, hub schemes)
-    from rotated_ld.registry import MODELS
-    from rotated_ld.utils import safe_torch_load
 
     cfg = _load_config(config, cfg_options)
     config_name = getattr(cfg, 'filename', None) or 'the config'
@@ -186,8 +185,6 @@ def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, 
                           f'{len(result.unexpected_keys)} unexpected weights', stacklevel=2)
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
         # the box convention (angle version, box type, classes) must be the config's
-        from rotated_ld.utils.checkpoint_meta import check_checkpoint_meta
-
         check_checkpoint_meta(meta, model, _config_metainfo(cfg).get('classes'), source=f'checkpoint {checkpoint}',
                               target=f'config {config_name}', on_mismatch='error' if strict else 'warn',
                               opt_out='init_detector(..., strict=False)')
@@ -222,8 +219,6 @@ def _config_metainfo(cfg: Config) -> dict:
     ds = _dataset_cfg(cfg) or {}
     meta = dict(ds.get('metainfo') or {})
     if not meta.get('classes'):
-        from rotated_ld.registry import DATASETS
-
         try:
             cls = DATASETS.get(ds.get('type')) if ds.get('type') else None
         except Exception:  # the dataset package may be incomplete; classes are optional here
@@ -250,8 +245,6 @@ def build_test_pipeline(cfg: Config, from_array: bool = False) -> Compose:
              if 'LoadAnnotations' not in str(t.get('type', '')) and 'LoadRAnnotations' not in str(t.get('type', ''))]
     if from_array:
         steps = [t for t in steps if not _is_loader(t)]
-    from rotated_ld.registry import TRANSFORMS
-
     return Compose([TRANSFORMS.build(t) for t in steps])
 
 

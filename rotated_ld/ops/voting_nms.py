@@ -1,4 +1,4 @@
-"""Score-voting Cluster-DIoU-NMS (HikariTJU/LD test-time NMS; ld-method.md §7).
+"""Score-voting Cluster-DIoU-NMS (HikariTJU/LD test-time NMS; docs/method.md §7).
 
 Cluster-NMS (Zheng et al., "Enhancing Geometric Factors ... CIoU / Cluster-NMS") computes greedy
 NMS with matrix operations: with the candidates sorted by score and ``U = triu(D, 1)`` (``D`` the
@@ -148,7 +148,7 @@ def voting_cluster_diou_nms(boxes: Tensor, scores: Tensor, idxs: Tensor,
 
 
 def rbox_diou_matrix(rboxes: Tensor, beta: float = 0.8, eps: float = 1e-7) -> Tensor:
-    """Pairwise rotated ``IoU − (ρ²/c²)^β`` (ld-method.md §7 rotated PROPOSAL).
+    """Pairwise rotated ``IoU − (ρ²/c²)^β`` (docs/method.md §7 rotated PROPOSAL).
 
     ``ρ`` = distance of the box centres, ``c`` = diagonal of the box enclosing the two boxes'
     horizontal hulls. At angle 0 this equals :func:`diou_matrix` of the same boxes.

@@ -1,12 +1,24 @@
 """Helpers shared by the command-line tools: config loading, friendly registry errors, CPU DDP."""
 from __future__ import annotations
 
+import argparse
 import difflib
 import os
+import os.path as osp
 import re
+import subprocess
+import sys
 from typing import Any
 
 from mmengine.config import Config, DictAction  # noqa: F401  (re-exported for the tools)
+from mmengine.registry import Registry
+
+from .config_alias import resolve_alias
+from .legacy_config import translate_legacy_keys
+
+# torch, torch.distributed, mmengine.runner and rotated_ld.registry (which installs the checkpoint
+# loader, i.e. imports torch) are imported inside the functions that need them: the tools import
+# this module for --help and config handling and must start without torch.
 
 
 def parse_cfg_options(items: list[str] | dict | None) -> dict:
@@ -17,8 +29,6 @@ def parse_cfg_options(items: list[str] | dict | None) -> dict:
         return {}
     if isinstance(items, dict):
         return dict(items)
-    import argparse
-
     ns = argparse.Namespace()
     DictAction(option_strings=[], dest='cfg_options')(None, ns, list(items))
     return ns.cfg_options or {}
@@ -26,8 +36,6 @@ def parse_cfg_options(items: list[str] | dict | None) -> dict:
 
 def config_notice(message: str) -> None:
     """One notice line on stderr, from rank 0 only (the tools run once per process under DDP)."""
-    import sys
-
     if os.environ.get('RANK', '0') == '0' and os.environ.get('LOCAL_RANK', '0') == '0':
         print(f'note: {message}', file=sys.stderr, flush=True)
 
@@ -36,9 +44,6 @@ def finish_config(cfg: Config, path: str, cfg_options: list[str] | dict | None =
                   log=config_notice) -> Config:
     """What every tool does after ``Config.fromfile``: upstream alias notice (or refusal),
     ``--cfg-options`` merged, mmdet 2.x keys translated (or refused, naming the replacement)."""
-    from .config_alias import resolve_alias
-    from .legacy_config import translate_legacy_keys
-
     resolve_alias(cfg, path, log)
     options = parse_cfg_options(cfg_options)
     if options:
@@ -53,7 +58,7 @@ def load_config(config: str, cfg_options: list[str] | dict | None = None) -> Con
     prints the project's name; mmdet 2.x keys (``data.samples_per_gpu``, ``optimizer``, ...) in the
     file or the options are moved to their MMEngine keys with a notice, or refused
     (:class:`~rotated_ld.utils.legacy_config.LegacyConfigError`) with the replacement named."""
-    import os.path as osp
+
 
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file not found: {config}')
@@ -79,7 +84,7 @@ def load_tool_config(config: str, launcher: str, cfg_options: dict | None, work_
     Work-dir precedence as in mmdet: ``--work-dir`` > the config's ``work_dir`` >
     ``./work_dirs/<config name>``.
     """
-    import os.path as osp
+
 
     cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
@@ -140,9 +145,7 @@ def did_you_mean(error: KeyError) -> str | None:
     if m is None:
         return None
     name, scope, reg_name = m.groups()
-    from mmengine.registry import Registry
-
-    from .. import registry as ours
+    from .. import registry as ours  # not at the top: see the module's import note
 
     table = {r.name: r for r in vars(ours).values() if isinstance(r, Registry)}
     registry = table.get(reg_name)
@@ -178,8 +181,6 @@ def init_cpu_slurm(cfg: Config, port: int = 29500) -> None:
     MMEngine's slurm init calls ``torch.cuda.set_device``; this mirrors its env handling
     (``MASTER_ADDR`` = first host of ``SLURM_NODELIST``, ``MASTER_PORT`` from env or ``port``).
     """
-    import subprocess
-
     env = os.environ
     env['RANK'] = env['SLURM_PROCID']
     env['WORLD_SIZE'] = env['SLURM_NTASKS']
@@ -220,7 +221,7 @@ def run_with_runner(cfg: Config, config_path: str, launcher: str, action, on_bui
         line and returns the documented exit code (2 for an unknown ``type`` in the config, with the
         closest registered names; 3 for a non-finite loss).
     """
-    import torch
+    import torch  # not at the top: see the module's import note
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 

@@ -112,7 +112,7 @@ def test_level_mean():
 
 # ------------------------------------------------------------------------------------ VLR
 def _brute_vlr(priors, level_sizes, gts, alpha, mode, pos):
-    """Pair-by-pair python loop, written from the spec (ld-method.md §3)."""
+    """Pair-by-pair python loop, written from the spec (docs/method.md §3)."""
     A, G = len(priors), len(gts)
 
     def stats(a, g):

@@ -181,7 +181,7 @@ def test_mmdet_checkpoint_key_names():
 
 
 def test_loss_matches_per_level_reference(seed):
-    """Losses equal a slow per-level, per-location loop written from ld-method.md §1 (mmdet layout)."""
+    """Losses equal a slow per-level, per-location loop written from docs/method.md §1 (mmdet layout)."""
     import torch.nn.functional as F
 
     from rotated_ld.models.losses.iou_loss import aligned_box_overlaps

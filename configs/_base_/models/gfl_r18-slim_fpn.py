@@ -1,4 +1,4 @@
-# Slim GFL for CPU training from scratch (shared/notes/cpu-training-from-scratch.md):
+# Slim GFL for CPU training from scratch (docs/cpu_training.md):
 # R-18 with trainable BN (no ImageNet weights), FPN 128 ch, 2-conv heads of 128 ch.
 _base_ = './gfl_r50_fpn.py'
 model = dict(

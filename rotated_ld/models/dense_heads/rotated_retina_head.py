@@ -6,7 +6,7 @@ convs ``retina_cls`` / ``retina_reg`` (mmdet/mmrotate attribute names), focal lo
 assignment (``MaxIoUAssigner``, rotated IoU or the GT's circumscribed horizontal box), box
 deltas ``(dx, dy, dw, dh, da)`` from ``DeltaXYWHAOBBoxCoder``.
 
-Two box representations (ld-method.md §9.1–9.2):
+Two box representations (docs/method.md §9.1–9.2):
 
 * plain (``reg_max=None``): ``A·5`` delta channels;
 * distribution (``reg_max=8``, the references): every delta is a distribution over

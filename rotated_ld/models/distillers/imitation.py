@@ -1,4 +1,4 @@
-"""Feature-imitation regions of the LD baselines (ld-method.md §6).
+"""Feature-imitation regions of the LD baselines (docs/method.md §6).
 
 Methods (``imitation_method``):
 

@@ -14,7 +14,7 @@ Per image, with ``IoU[g, a]`` between GT ``g`` and prior ``a``:
 5. ignored GTs (difficult objects): priors whose IoF with them ``> ignore_iof_thr`` are ignored
    (only if ``ignore_iof_thr > 0``; default off, as every reference config).
 
-``iou_mode`` picks the overlap (ld-method.md §9):
+``iou_mode`` picks the overlap (docs/method.md §9):
 
 * ``'rotated'``: rotated IoU of the prior (angle 0 for xyxy priors) with the GT rbox
   (mmrotate ``RBboxOverlaps2D``; JDet).

@@ -1,6 +1,6 @@
 """Angle coders for the rotated GFL head: the angle as a distribution over one period (a circle).
 
-Design (ld-method.md §9.3, docs/rotated_ld.md):
+Design (docs/method.md §9.3, docs/rotated_ld.md):
 
 * **One period.** With ``w ≥ h`` (``le90``/``le135``) a rotated box is the same box after a turn
   of ``π``, so the angle lives on a circle of period ``P = π``: ``le90`` covers
