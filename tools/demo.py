@@ -281,13 +281,14 @@ def evaluate(stage: str, args, data_dir: str, ckpt: str, extra: list[str] = ()) 
         with open(out) as f:
             return json.load(f)
     write_record(folder, record, complete=False)
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmengine.runner import Runner
 
+    from rotated_ld.utils.setup_env import parse_cfg_options
+
     cfg = Config.fromfile(CONFIGS[stage])
-    # the training options too (e.g. a distilled model's model.teacher_ckpt), parsed like --cfg-options
-    opts = (o.split('=', 1) for o in [*data_options(data_dir), *extra])
-    cfg.merge_from_dict({k: DictAction._parse_iterable(v) for k, v in opts})
+    # the training options too (e.g. a distilled model's model.teacher_ckpt), parsed as --cfg-options
+    cfg.merge_from_dict(parse_cfg_options([*data_options(data_dir), *extra]))
     cfg.work_dir = folder
     cfg.load_from = ckpt
     cfg.test_evaluator.outfile_prefix = osp.join(args.work_dir, stage, 'Task1')

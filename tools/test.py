@@ -21,8 +21,6 @@ from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from mmengine.config import DictAction
-
     parser = argparse.ArgumentParser(description='Test (and eval) a detector', epilog='examples:' +
                                      __doc__.split('Examples:')[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,7 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument('--show-dir', help='directory (under work_dir) where painted images are saved')
     parser.add_argument('--wait-time', type=float, default=2, help='interval of --show (s)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config entries')
+    parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE', help='override config entries')
     parser.add_argument('--partial-load', action='store_true',
                         help='evaluate even if the checkpoint does not fit the model exactly (prints how many '
                              'weights loaded); by default a missing / unexpected / mis-shaped weight is an error')

@@ -20,8 +20,6 @@ from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from mmengine.config import DictAction
-
     parser = argparse.ArgumentParser(
         description='Train a detector', epilog='examples:' + __doc__.split('Examples:')[1],
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,7 +31,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='scale lr linearly: lr x (batch per GPU x GPUs) / base_batch_size')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or without a path from the newest checkpoint in work_dir')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                         help='override config entries, e.g. train_cfg.max_epochs=2 model.backbone.depth=34')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
-from mmengine.config import Config, DictAction  # noqa: F401  (re-exported for the tools)
+from mmengine.config import Config, DictAction
 from mmengine.registry import Registry
 
 from .config_alias import resolve_alias
@@ -58,8 +58,6 @@ def load_config(config: str, cfg_options: list[str] | dict | None = None) -> Con
     prints the project's name; mmdet 2.x keys (``data.samples_per_gpu``, ``optimizer``, ...) in the
     file or the options are moved to their MMEngine keys with a notice, or refused
     (:class:`~rotated_ld.utils.legacy_config.LegacyConfigError`) with the replacement named."""
-
-
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file not found: {config}')
     try:
@@ -78,14 +76,13 @@ def load_config(config: str, cfg_options: list[str] | dict | None = None) -> Con
     return finish_config(cfg, config, cfg_options)
 
 
-def load_tool_config(config: str, launcher: str, cfg_options: dict | None, work_dir: str | None) -> Config:
+def load_tool_config(config: str, launcher: str, cfg_options: list[str] | dict | None,
+                     work_dir: str | None) -> Config:
     """The config of tools/train.py and tools/test.py with the command line applied.
 
     Work-dir precedence as in mmdet: ``--work-dir`` > the config's ``work_dir`` >
     ``./work_dirs/<config name>``.
     """
-
-
     cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
     if work_dir is not None:

@@ -161,7 +161,6 @@ def test_predict_contract(seed, device):
 
 
 def test_voting_nms_is_selectable(seed):
-    pytest.importorskip('rotated_ld.ops.voting_nms')
     head = tiny_head(test_cfg=dict(TEST_CFG, nms=dict(type='voting_cluster_diounms', iou_threshold=0.6)))
     torch.nn.init.constant_(head.gfl_cls.bias, 2.0)
     res = head.predict(make_feats(), [sample([], [])])[0]

@@ -16,14 +16,12 @@ from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from mmengine.config import DictAction
-
     p = argparse.ArgumentParser(description='Print the whole config',
                                 epilog='examples:' + __doc__.split('Examples:')[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('config', help='config file')
     p.add_argument('--save-path', help='also write the resolved config here (.py, .json or .yaml)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+    p.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                    help='override config entries (xxx=yyy, lists as a,b or [a,b])')
     add_debug_flag(p)
     return p.parse_args(argv)
