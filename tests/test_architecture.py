@@ -19,7 +19,7 @@ PKG = 'rotated_ld'
 
 #: bottom to top; a module may import its own layer and the layers below it (docs/architecture.md)
 LAYERS = (
-    ('rotated_ld.version', 'rotated_ld.registry', 'rotated_ld.structures'),
+    ('rotated_ld.version', 'rotated_ld._lazy', 'rotated_ld.registry', 'rotated_ld.structures'),
     ('rotated_ld.utils',),
     ('rotated_ld.ops',),
     ('rotated_ld.datasets',),
@@ -30,6 +30,16 @@ LAYERS = (
     ('rotated_ld.apis',),
     ('rotated_ld',),
 )
+
+#: the only upward arrows, each with its reason (docs/architecture.md). MMEngine imports
+#: ``<scope>.registry`` to activate the ``rotated_ld`` scope, so that import must also install the safe
+#: checkpoint loader, the atomic checkpoint writer and the hub-name resolution; the three modules
+#: import no registry, so no cycle comes of it (``test_no_import_cycle_between_modules``).
+ALLOWED_UPWARD = {
+    ('rotated_ld.registry', 'rotated_ld.engine.atomic_save'),
+    ('rotated_ld.registry', 'rotated_ld.utils.checkpoint'),
+    ('rotated_ld.registry', 'rotated_ld.utils.pretrained'),
+}
 
 #: modules that must not import torch (directly or through their top-level imports in the package)
 TORCH_FREE = ('rotated_ld.structures.bbox',)
@@ -99,7 +109,7 @@ def test_imports_only_look_down():
             if target.split('.')[0] != PKG:
                 continue
             lt = _layer(target)
-            if lt is not None and lt > _layer(m):
+            if lt is not None and lt > _layer(m) and (m, target) not in ALLOWED_UPWARD:
                 bad.append(f'{MODULES[m][0]}:{line}: {m} imports {target} (a higher layer)')
     assert not bad, '\n'.join(bad)
 
