@@ -22,6 +22,8 @@ import sys
 
 import pytest
 
+from tests.conftest import free_port
+
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 SCALE = '(160,128)'
 BUDGET = ['data.workers_per_gpu=0', 'model.backbone.init_cfg=None']
@@ -95,7 +97,7 @@ def workspace(tmp_path_factory):
 def _run(work, line: str, options: list[str]):
     """One README line (a shell command) with ``--cfg-options`` appended; returns stdout + stderr."""
     env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1',
-               PORT=str(29700 + (os.getpid() + len(line)) % 250), PYTHONPATH=ROOT)
+               PORT=str(free_port()), PYTHONPATH=ROOT)  # xdist workers / other checkouts run at the same time
     cmd = line.replace('python3 ', f'{sys.executable} ') + ' --cfg-options ' + ' '.join(f"'{o}'" for o in options)
     r = subprocess.run(['bash', '-c', cmd], cwd=work, env=env, capture_output=True, text=True, timeout=900)
     log = r.stdout + r.stderr
