@@ -36,7 +36,7 @@ import math
 import torch
 from torch import Tensor
 
-from ..structures.bbox import norm_angle
+from ..structures.bbox import norm_angle, regularize_rboxes
 from .iou_rotated import box_iou_rotated
 from .nms_rotated import batched_nms_rotated
 
@@ -147,7 +147,5 @@ def rotated_voting_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshol
         return boxes[keep], scores[keep], keep
     voted = rotated_score_voting(boxes[keep], boxes, scores, idxs[keep], idxs, voting_thr, sigma)
     if angle_version is not None:
-        from rotated_ld.structures.bbox import regularize_rboxes
-
         voted = regularize_rboxes(voted, angle_version)
     return voted, scores[keep], keep

@@ -27,6 +27,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..structures.bbox import convert_rbox_version, norm_angle, rbox2hbox
+from .iou_rotated import box_iou_rotated
+
 
 def diou_matrix(boxes: Tensor, beta: float = 0.8, eps: float = 1e-7) -> Tensor:
     """Pairwise ``IoU − (ρ²/c²)^β`` of horizontal boxes.
@@ -158,10 +161,6 @@ def rbox_diou_matrix(rboxes: Tensor, beta: float = 0.8, eps: float = 1e-7) -> Te
     Returns:
         Tensor: (N, N) fp32.
     """
-    from rotated_ld.structures.bbox import rbox2hbox
-
-    from .iou_rotated import box_iou_rotated
-
     b = rboxes.float()
     iou = box_iou_rotated(b, b)
     hull = rbox2hbox(b)
@@ -178,8 +177,6 @@ def vote_rboxes(W: Tensor, rboxes: Tensor, angle_version: str = 'le90') -> Tenso
     linearly, the angle on the circle (mean of ``(cos 2t, sin 2t)``), so boxes at +89° and −89°
     average to ±90°, not 0°. The result is converted back to ``angle_version``.
     """
-    from rotated_ld.structures.bbox import convert_rbox_version, norm_angle
-
     b = convert_rbox_version(rboxes.float(), angle_version, 'le90') if angle_version != 'le90' \
         else rboxes.float()
     denom = W.sum(1, keepdim=True).clamp(min=1e-12)

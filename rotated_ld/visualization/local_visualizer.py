@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from mmengine.visualization import Visualizer
 
+from rotated_ld.datasets.dota_classes import make_palette
 from rotated_ld.registry import VISUALIZERS
 
 __all__ = ['DetLocalVisualizer', 'get_palette', 'rboxes_to_polys', 'auto_line_width', 'save_rgb']
@@ -37,8 +38,6 @@ def get_palette(palette, num_classes: int) -> list[tuple[int, int, int]]:
         return [_NAMED[palette]] * num_classes
     if palette is not None and len(palette) >= num_classes:
         return [tuple(int(c) for c in p) for p in palette[:num_classes]]
-    from rotated_ld.datasets.dota_classes import make_palette
-
     return [tuple(int(c) for c in p) for p in make_palette(num_classes)]
 
 

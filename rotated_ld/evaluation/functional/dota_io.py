@@ -25,6 +25,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from rotated_ld.datasets.dota_classes import DOTA_V1_0, DOTA_V1_5, DOTA_V2_0
+from rotated_ld.datasets.dota_patch_name import image_id
 from rotated_ld.structures.bbox import rbox2poly
 
 MAX_COORD = 1e6  # px; DOTA scenes are at most 20 000 px: larger values are corrupt rows
@@ -46,8 +48,6 @@ def _read_lines(path: str) -> list:
 
 
 def _class_sets() -> dict:
-    from rotated_ld.datasets.dota_classes import DOTA_V1_0, DOTA_V1_5, DOTA_V2_0
-
     return {'dota1.0': DOTA_V1_0, 'dota1.5': DOTA_V1_5, 'dota2.0': DOTA_V2_0}
 
 
@@ -145,8 +145,6 @@ def load_labeltxt_dir(gt_dir: str, classes: Sequence[str], images: Iterable[str]
     Image ids follow :func:`rotated_ld.datasets.dota_patch_name.image_id` (whitespace -> ``_``), so
     ``my scene.txt`` is image ``my_scene``, as ``infer.py`` and ``DOTAMetric`` name it in their rows.
     """
-    from rotated_ld.datasets.dota_patch_name import image_id
-
     if not osp.isdir(gt_dir):
         raise FileNotFoundError(f'ground-truth directory {gt_dir!r} does not exist')
     c2i = {c: i for i, c in enumerate(classes)}

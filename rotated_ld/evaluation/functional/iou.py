@@ -139,7 +139,7 @@ def hbox_iou_pairs(a: np.ndarray, b: np.ndarray, legacy: bool = False) -> np.nda
 # ---------------------------------------------------------------- convex fast path
 def _convex_iou_torch(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """Aligned convex polygon IoU through ``rotated_ld.ops.poly_iou`` (float64); None if unavailable."""
-    try:
+    try:  # here: evaluation.functional is numpy-only; torch only when this path is taken
         import torch
 
         from rotated_ld.ops import poly_iou

@@ -18,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
+from rotated_ld.datasets.dota_patch_name import parse_patch_name
+
 from .dota_io import rbox2poly_np
 from .iou import overlap_pairs, poly_bounds, poly_iou_pairs
 
@@ -72,7 +74,7 @@ def nms_polygons(polys: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_
 def _nms_rboxes(rboxes: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_thr: float,
                 backend: str = 'numpy') -> np.ndarray:
     if backend == 'ops':
-        import torch
+        import torch  # here: evaluation.functional is numpy-only unless this backend is chosen
 
         from rotated_ld.ops import batched_nms_rotated
 
@@ -104,8 +106,6 @@ def merge_results(patch_names: Sequence[str], results: Sequence[dict], iou_thr: 
         and :class:`MergeStats` with ``dets_in == dets_out + suppressed + dropped`` (``dropped``:
         detections with a NaN/inf box or score, removed and counted).
     """
-    from rotated_ld.datasets.dota_patch_name import parse_patch_name
-
     if len(patch_names) != len(results):
         raise ValueError(f'{len(patch_names)} patch names for {len(results)} results')
     images: dict = {}

@@ -37,6 +37,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from rotated_ld.datasets.dota_patch_name import image_id, is_patch_name, parse_patch_name
+
+from .dota_io import DOTA_CLASS_SETS, resolve_classes
+
 __all__ = ['SubmissionProblem', 'SubmissionReport', 'check_submission', 'read_image_list', 'resolve_class_set']
 
 PROBLEM_KINDS = ('layout', 'unexpected_file', 'unknown_class', 'missing_class_file', 'encoding', 'field_count',
@@ -103,8 +107,6 @@ class SubmissionReport:
 
 def resolve_class_set(classes: str | Sequence[str]) -> tuple:
     """``'dota1.0' | 'dota1.5' | 'dota2.0'`` (also ``'v1.0'``), a class-list file, ``'a,b,c'`` or a sequence."""
-    from .dota_io import DOTA_CLASS_SETS, resolve_classes
-
     if isinstance(classes, str):
         key = classes.lower()
         if key in DOTA_CLASS_SETS or key in ('v1.0', 'v1.5', 'v2.0'):
@@ -126,8 +128,6 @@ def read_image_list(path: str) -> list[str]:
     else:
         with open(path, encoding='utf-8') as f:
             names = [ln.strip() for ln in f if ln.strip() and not ln.lstrip().startswith('#')]
-    from rotated_ld.datasets.dota_patch_name import image_id
-
     return sorted({image_id(n) for n in names})
 
 
@@ -187,8 +187,6 @@ def _check_rows(name: str, text: str, report: SubmissionReport, first_seen: dict
     count == 10 x rows and every row parses 9 numbers) and all numbers are finite. Otherwise every
     row is checked in Python to name the bad lines.
     """
-    from rotated_ld.datasets.dota_patch_name import parse_patch_name
-
     lines = text.splitlines()
     linenos = [n for n, ln in enumerate(lines, 1) if ln.strip()]
     report.num_detections += len(linenos)
@@ -307,8 +305,6 @@ def check_submission(path: str, classes: str | Sequence[str] = 'dota1.0', image_
     if image_list is not None:
         expected = read_image_list(image_list) if isinstance(image_list, str) else sorted(set(image_list))
         exp = set(expected)
-        from rotated_ld.datasets.dota_patch_name import is_patch_name, parse_patch_name
-
         patched = {img for img in first_seen if is_patch_name(img)}  # already flagged as patch_name
         parents = {parse_patch_name(img)[0] for img in patched}
         for img in expected:

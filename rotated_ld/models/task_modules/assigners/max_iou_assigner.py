@@ -30,8 +30,9 @@ import torch
 from torch import Tensor
 from torchvision.ops import box_iou
 
+from rotated_ld.ops import box_iou_rotated
 from rotated_ld.registry import TASK_UTILS
-from rotated_ld.structures.bbox import as_rboxes
+from rotated_ld.structures.bbox import as_rboxes, rbox2hbox
 
 IOU_MODES = ('rotated', 'circumscribed_hbox')
 
@@ -56,8 +57,6 @@ def _hbox_of(boxes: Tensor) -> Tensor:
     """(N, 4) xyxy unchanged; (N, 5) rboxes → horizontal circumscribed xyxy boxes."""
     if boxes.shape[-1] == 4:
         return boxes
-    from rotated_ld.structures.bbox import rbox2hbox
-
     return rbox2hbox(boxes)
 
 
@@ -109,7 +108,7 @@ class MaxIoUAssigner:
             return box_iou(_hbox_of(gt_bboxes.float()), prior_h.float())
         fn = self.iou_calculator
         if fn is None:
-            from rotated_ld.ops import box_iou_rotated as fn
+            fn = box_iou_rotated
         return fn(as_rboxes(priors).float(), gt_bboxes.float()).t()
 
     def assign(self, priors: Tensor, gt_bboxes: Tensor, gt_labels: Tensor,

@@ -26,6 +26,7 @@ from typing import Callable, Optional, Sequence
 import torch
 from torch import Tensor
 
+from rotated_ld.ops import box_iou_rotated
 from rotated_ld.registry import TASK_UTILS
 from rotated_ld.structures.bbox import as_rboxes
 
@@ -33,8 +34,6 @@ from .atss_assigner import AssignResult, atss_candidates, atss_threshold
 
 
 def _default_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
-    from rotated_ld.ops import box_iou_rotated
-
     return box_iou_rotated(boxes1, boxes2, aligned=True)
 
 
