@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import shutil
 import statistics
 import subprocess
 import sys
@@ -220,6 +221,7 @@ def main(argv=None):
             print(f'repeat {i + 1}/{args.repeats} done', file=sys.stderr, flush=True)
     finally:
         subprocess.run(['git', '-C', HERE, 'worktree', 'remove', '--force', base_root], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     if args.profile:
         print(f'--- cProfile top-10, baseline ({args.baseline_ref}), 3 demo-student steps ---')
         print(base_runs[0]['_profile'])
