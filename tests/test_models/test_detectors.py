@@ -134,7 +134,7 @@ def test_kd_train_step_feeds_teacher_outputs_and_keeps_it_frozen(teacher_ckpt, s
 
     def spy(flat, targets, **extra):
         seen.update(extra)
-        t_cls, t_reg = model.bbox_head.flatten_outputs(*extra['teacher_outs'])
+        t_cls, t_reg = model.bbox_head.concat_levels(*extra['teacher_outs'])
         # a tiny distillation term so gradients flow through the student only
         return dict(loss_spy=((flat.reg_logits - t_reg) ** 2).mean() * 1e-3)
 

@@ -96,7 +96,7 @@ def test_extra_losses_hook_receives_everything(seed):
     assert t.pos_mask[0].any() and not t.pos_mask[1].any()
     assert t.pos_weights.shape == t.pos_ious.shape == (int(t.pos_mask.sum()),)
     assert seen['extra']['teacher_outs'] is t_outs and len(seen['extra']['feats']) == 2
-    tc, tr = head.flatten_outputs(*t_outs)
+    tc, tr = head.concat_levels(*t_outs)
     torch.testing.assert_close(tr, flat.reg_logits)
 
 
@@ -104,7 +104,7 @@ def test_padding_priors_are_not_trained(seed):
     head = tiny_head()
     s = sample([[20.0, 30.0, 70.0, 90.0]], [1], h=60, w=64)
     s.set_metainfo(dict(pad_shape=(64, 64)))
-    flat = head.flatten(*head(make_feats()))
+    flat = head.build_flat_outputs(*head(make_feats()))
     t = head.get_targets(flat, [s.gt_instances], [s.metainfo])
     x, y = flat.priors[:, 0], flat.priors[:, 1]
     assert (t.label_weights[0][(x >= 64) | (y >= 64)] == 0).all()

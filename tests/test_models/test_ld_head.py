@@ -95,13 +95,13 @@ def test_main_ld_matches_hand_computation(seed):
     assert set(losses) == {'loss_cls', 'loss_bbox', 'loss_dfl', 'loss_ld'}
     # recompute independently from the head's own outputs and its ATSS positives
     cls, reg = head(feats)
-    flat = head.flatten(cls, reg)
+    flat = head.build_flat_outputs(cls, reg)
     from rotated_ld.models.utils import unpack_gt_instances
     gts, metas, _ = unpack_gt_instances(samples)
     tg = head.get_targets(flat, gts, metas)
     pos = tg.pos_mask.reshape(-1)
     s_reg = flat.reg_logits.reshape(-1, 20)[pos].reshape(-1, 5)
-    t_reg = head.flatten_outputs(*t_outs)[1].reshape(-1, 20)[pos].reshape(-1, 5)
+    t_reg = head.concat_levels(*t_outs)[1].reshape(-1, 20)[pos].reshape(-1, 5)
     w = flat.cls_logits.reshape(-1, 3)[pos].sigmoid().max(1).values
     kl = distribution_kl(s_reg, t_reg, 10.0, 'sum').reshape(-1, 4) / 5
     assert pos.sum() > 0
@@ -139,7 +139,7 @@ def test_vlr_overlap_modes_and_positives(seed):
     out = {}
     for excl in (True, False):
         head = LDHead(3, 4, vlr=dict(type='VLRRegion', overlap='iof_diou', exclude_pos=excl), **TINY)
-        flat = head.flatten(*head(feats))
+        flat = head.build_flat_outputs(*head(feats))
         tg = head.get_targets(flat, gts, metas)
         out[excl] = (head.distill_regions(flat, tg).vlr_weight, tg.pos_mask.reshape(-1))
     w_ex, pos = out[True]

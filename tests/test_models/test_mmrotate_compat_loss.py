@@ -48,7 +48,7 @@ def test_compat_loss_bbox_matches_numpy_1x_targets():
     meta = dict(img_shape=(64, 64), pad_shape=(64, 64), batch_input_shape=(64, 64))
     loss = head.loss_by_feat(cls_scores, bbox_preds, [gts], [meta])['loss_bbox'].detach()
 
-    flat = head.flat_outputs(cls_scores, bbox_preds)
+    flat = head.build_flat_outputs(cls_scores, bbox_preds)
     t = head.get_targets(flat.priors, [gts])
     pos = t.pos_mask[0]
     assert int(pos.sum()) >= 5, 'the test needs positives'

@@ -129,7 +129,7 @@ def test_rotated_vlr_overlap_fn_known_case():
 
 def test_vlr_weights_exclude_positives(seed):
     head = tiny_ld_head()
-    flat = head.flatten(*head(feats()))
+    flat = head.build_flat_outputs(*head(feats()))
     targets = head.get_targets(flat, gts(), [META])
     v = head.distill_regions(flat, targets).vlr_weight
     assert (v > 0).any()

@@ -90,7 +90,7 @@ def test_loss_one_gt_and_gradients(device, loss, reg_max):
 
 def test_targets_match_assigner_and_coder():
     head = tiny_head()
-    flat = head.flat_outputs(*head(make_feats('cpu', batch=1)))
+    flat = head.build_flat_outputs(*head(make_feats('cpu', batch=1)))
     gts = make_samples([ONE_GT + [[10., 50., 20., 12., -1.2]]])[0].gt_instances
     t = head.get_targets(flat.priors, [gts])
     res = head.assigner.assign(flat.priors, gts.bboxes, gts.labels)

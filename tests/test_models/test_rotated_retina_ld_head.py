@@ -74,9 +74,9 @@ def test_losses_match_slow_per_level_loop():
     teacher = tuple([o + torch.randn_like(o) for o in outs] for outs in head(feats))
     losses = head.loss(feats, samples, teacher_outs=teacher)
     with torch.no_grad():
-        s_cls, s_reg = head.flatten(*head(feats))
-        t_cls, t_reg = head.flatten(*teacher)
-        flat = head.flat_outputs(*head(feats))
+        s_cls, s_reg = head.concat_levels(*head(feats))
+        t_cls, t_reg = head.concat_levels(*teacher)
+        flat = head.build_flat_outputs(*head(feats))
     gts = [head._gt_rboxes(s.gt_instances) for s in samples]
     ld = kd = ld_da = 0.0
     W = torch.stack([rotated_ld_region(flat.priors, flat.num_level_priors, g) for g in gts])
@@ -124,9 +124,9 @@ def test_jdet_positives_variant():
     samples = make_samples([ONE_GT, []])
     teacher = tuple([o + torch.randn_like(o) for o in outs] for outs in head(feats))
     losses = head.loss(feats, samples, teacher_outs=teacher)
-    flat = head.flat_outputs(*head(feats))
+    flat = head.build_flat_outputs(*head(feats))
     t = head.get_targets(flat.priors, [s.gt_instances for s in samples])
-    t_cls, t_reg = head.flatten(*teacher)
+    t_cls, t_reg = head.concat_levels(*teacher)
     p = t.pos_mask
     ld = 10 * _kl(flat.reg[p].reshape(-1, 9), t_reg[p].reshape(-1, 9), 10).mean()  # over 5·#pos rows
     valid = t.label_weights > 0

@@ -161,7 +161,7 @@ def _all_boxes(model, x):
     """Every anchor's decoded box ``(N, 5)`` (no selection, no NMS) with the head's own anchors and
     coder, centres clamped as at test time, plus the anchors and the deltas."""
     head = model.bbox_head
-    flat = head.flat_outputs(*_raw(model, x))
+    flat = head.build_flat_outputs(*_raw(model, x))
     max_shape = (H, W) if head.bbox_coder.compat is not None else None
     return head.bbox_coder.decode(flat.priors, flat.deltas[0], max_shape=max_shape), flat.priors, flat.deltas[0]
 
@@ -235,7 +235,7 @@ def test_mmrotate1_retinanet_matches_1x_anchors_and_decoding(tmp_path, pattern):
     exact, _ = _convert_and_load(foreign, 'mmrotate1-retinanet', config, tmp_path / 'x',
                                  src_angle_version=pattern, anchors='exact')
     assert exact.bbox_head.prior_generator.compat is None
-    flat = exact.bbox_head.flat_outputs(*_raw(exact, x))
+    flat = exact.bbox_head.build_flat_outputs(*_raw(exact, x))
     boxes_exact = exact.bbox_head.bbox_coder.decode(flat.priors, flat.deltas[0])
     inside = (ref[:, 0] > 0) & (ref[:, 0] < W - 1) & (ref[:, 1] > 0) & (ref[:, 1] < H - 1)  # not clamped
     square_unturned = torch.zeros(len(ref), dtype=torch.bool)

@@ -231,11 +231,11 @@ def compute_regions(head, img_shape: tuple, gt, pad_size_divisor: int = 32, stud
     distiller = getattr(head, 'distiller', None)
     with torch.no_grad():
         if family == 'retina':
-            flat = head.flat_outputs(*outs)
+            flat = head.build_flat_outputs(*outs)
             targets = head.get_targets(flat.priors, [gt])
             centers, A = flat.priors[::head.num_base_priors, :2], head.num_base_priors
         else:
-            flat = head.flatten(*outs)
+            flat = head.build_flat_outputs(*outs)
             targets = head.get_targets(flat, [gt], [meta])
             centers, A = flat.priors[:, :2], 1
         main, nlp = targets.pos_mask[0], flat.num_level_priors

@@ -1,6 +1,6 @@
 """Dense heads (other helpers append their imports below)."""
 from .base_dense_head import BaseDenseHead  # noqa: F401
-from .gfl_head import FlatOutputs, GFLHead, Targets  # noqa: F401
+from .gfl_head import FlatGFLOutputs, GFLHead, Targets  # noqa: F401
 from .ld_head import LDHead  # noqa: F401
 from .rotated_gfl_head import RotatedGFLHead  # noqa: F401
 from .rotated_ld_head import RotatedLDHead  # noqa: F401

@@ -50,7 +50,7 @@ from .base_dense_head import BaseDenseHead
 from .box_geometry import build_geometry
 
 
-class FlatOutputs(NamedTuple):
+class FlatGFLOutputs(NamedTuple):
     """Outputs flattened over levels (built once per loss call).
 
     cls_logits (B, A, C): class logits. reg_logits (B, A, 4R): fp32 edge logits.
@@ -71,7 +71,7 @@ class FlatOutputs(NamedTuple):
 
 @dataclass
 class Targets:
-    """Training targets of a batch; row order of every ``(B, A, ...)`` tensor = :class:`FlatOutputs`.
+    """Training targets of a batch; row order of every ``(B, A, ...)`` tensor = :class:`FlatGFLOutputs`.
 
     labels (B, A) long, background = ``num_classes``; label_weights (B, A) float (0 = ignored or
     outside the padded image); bbox_targets (B, A, 4 | 5) pixels of the assigned GT (0 elsewhere;
@@ -275,7 +275,7 @@ class GFLHead(BaseDenseHead, BaseModule):
         return (cls_scores, bbox_preds, angle_preds) if rotated else (cls_scores, bbox_preds)
 
     # ------------------------------------------------------------------ flattening / priors
-    def flatten_outputs(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
+    def concat_levels(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
                         angle_preds: Optional[Sequence[Tensor]] = None) -> tuple[Tensor, ...]:
         """Per-level outputs (this head's or a teacher's) → ``(B, A, C)``, ``(B, A, 4R)`` fp32
         [, ``(B, A, K)`` fp32 when ``angle_preds`` are given]."""
@@ -296,13 +296,15 @@ class GFLHead(BaseDenseHead, BaseModule):
         prior_boxes = torch.cat([priors[:, :2] - half, priors[:, :2] + half], 1)
         return priors, prior_boxes, level_ids, num_level_priors
 
-    def flatten(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
-                angle_preds: Optional[Sequence[Tensor]] = None) -> FlatOutputs:
+    def build_flat_outputs(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
+                angle_preds: Optional[Sequence[Tensor]] = None) -> FlatGFLOutputs:
+        """Per-level outputs → :class:`FlatGFLOutputs` (logits concatenated over levels + the priors,
+        level ids and feature-map sizes the assigner and the distiller need)."""
         featmap_sizes = [c.shape[-2:] for c in cls_scores]
         priors, prior_boxes, level_ids, nlp = self.get_priors(featmap_sizes, cls_scores[0].device)
-        cls, reg = self.flatten_outputs(cls_scores, bbox_preds)
+        cls, reg = self.concat_levels(cls_scores, bbox_preds)
         ang = flatten_levels(angle_preds).float() if angle_preds is not None else None
-        return FlatOutputs(cls, reg, priors, prior_boxes, priors[:, 2], level_ids, nlp,
+        return FlatGFLOutputs(cls, reg, priors, prior_boxes, priors[:, 2], level_ids, nlp,
                            [tuple(int(v) for v in s) for s in featmap_sizes], ang)
 
     # ------------------------------------------------------------------ targets
@@ -321,7 +323,7 @@ class GFLHead(BaseDenseHead, BaseModule):
         return torch.cat(masks)
 
     @torch.no_grad()
-    def get_targets(self, flat: FlatOutputs, batch_gt_instances: list, batch_img_metas: list,
+    def get_targets(self, flat: FlatGFLOutputs, batch_gt_instances: list, batch_img_metas: list,
                     batch_gt_instances_ignore: Optional[list] = None) -> Targets:
         """ATSS (or rotated ATSS) assignment of every image → :class:`Targets`."""
         num_imgs, num_priors = flat.cls_logits.shape[:2]
@@ -387,7 +389,7 @@ class GFLHead(BaseDenseHead, BaseModule):
         batch_gt_instances = args.pop(0) if args else extra.pop('batch_gt_instances')
         batch_img_metas = args.pop(0) if args else extra.pop('batch_img_metas')
         ignores = args.pop(0) if args else extra.pop('batch_gt_instances_ignore', None)
-        flat = self.flatten(cls_scores, bbox_preds, angle_preds)
+        flat = self.build_flat_outputs(cls_scores, bbox_preds, angle_preds)
         targets = self.get_targets(flat, batch_gt_instances, batch_img_metas, ignores)
         losses = self._core_losses(flat, targets)
         losses.update(self._extra_losses(flat, targets, **extra))
@@ -404,7 +406,7 @@ class GFLHead(BaseDenseHead, BaseModule):
         """
         return self.geometry.decode(centers, self.integral(reg_logits), angle_logits)
 
-    def _core_losses(self, flat: FlatOutputs, targets: Targets) -> dict:
+    def _core_losses(self, flat: FlatGFLOutputs, targets: Targets) -> dict:
         """QFL on all valid locations; (rotated) IoU, edge DFL (and angle DFL) on positives, weighted by
         quality (one call each)."""
         geo = self.geometry
@@ -456,7 +458,7 @@ class GFLHead(BaseDenseHead, BaseModule):
         return losses
 
     # ------------------------------------------------------------------ LD plug-in
-    def region_inputs(self, flat: FlatOutputs, targets: Targets) -> RegionInputs:
+    def region_inputs(self, flat: FlatGFLOutputs, targets: Targets) -> RegionInputs:
         """What the LD engine needs to select distillation regions (after the core losses): square
         priors, the GTs as assigned, positives with quality weights, the assigner's ATSS thresholds."""
         num_imgs, num_priors = targets.pos_mask.shape
@@ -468,7 +470,7 @@ class GFLHead(BaseDenseHead, BaseModule):
                             pos_weight.reshape(num_imgs, num_priors), targets.valid_mask,
                             [r.thresholds for r in targets.assign_results], targets.label_weights)
 
-    def distill_regions(self, flat: FlatOutputs, targets: Targets,
+    def distill_regions(self, flat: FlatGFLOutputs, targets: Targets,
                         teacher_outs: Optional[Sequence[Sequence[Tensor]]] = None) -> DistillRegions:
         """Main, VLR, KD and imitation regions of a batch (``P = B·A`` rows; :class:`DistillRegions`).
 
@@ -485,14 +487,14 @@ class GFLHead(BaseDenseHead, BaseModule):
         if method is not None and (method != 'gibox' or teacher_outs is not None):
             B, A, C = flat.cls_logits.shape
             s_cls, s_reg = flat.cls_logits.reshape(B * A, C), flat.reg_logits.reshape(B * A, -1)
-            t_cls, t_reg = ((t.reshape(B * A, -1) for t in self.flatten_outputs(*teacher_outs[:2]))
+            t_cls, t_reg = ((t.reshape(B * A, -1) for t in self.concat_levels(*teacher_outs[:2]))
                             if teacher_outs is not None else (s_cls, s_reg))
             regions.im_mask = self._imitation_mask(flat, targets, s_cls, t_cls, s_reg, t_reg)
             # decouple background: every valid location outside the mask, padding left out
             regions.im_bg_mask = targets.valid_mask.reshape(-1) & ~regions.im_mask
         return regions
 
-    def _extra_losses(self, flat: FlatOutputs, targets: Targets, *,
+    def _extra_losses(self, flat: FlatGFLOutputs, targets: Targets, *,
                       teacher_outs: Optional[Sequence[Sequence[Tensor]]] = None,
                       teacher_feats: Optional[Sequence[Tensor]] = None,
                       feats: Optional[Sequence[Tensor]] = None, **extra: Any) -> dict:
@@ -516,7 +518,7 @@ class GFLHead(BaseDenseHead, BaseModule):
                              f'gives {n_out} (cls_scores, bbox_preds{", angle_preds" if n_out == 3 else ""})')
         B, A, C = flat.cls_logits.shape
         P = B * A
-        t_flat = self.flatten_outputs(*teacher_outs)
+        t_flat = self.concat_levels(*teacher_outs)
         regions = self.distill_regions(flat, targets, teacher_outs)
         s_f = t_f = None
         if d.needs_feats:
@@ -544,7 +546,7 @@ class GFLHead(BaseDenseHead, BaseModule):
         return losses
 
     @torch.no_grad()
-    def _imitation_mask(self, flat: FlatOutputs, targets: Targets, s_cls: Tensor, t_cls: Tensor,
+    def _imitation_mask(self, flat: FlatGFLOutputs, targets: Targets, s_cls: Tensor, t_cls: Tensor,
                         s_reg: Tensor, t_reg: Tensor) -> Tensor:
         """(B·A,) bool imitation rows (GT-defined masks per image, or GI boxes per image × level)."""
         B, A = targets.pos_mask.shape
@@ -593,7 +595,7 @@ class GFLHead(BaseDenseHead, BaseModule):
         cfg = dict(self.test_cfg if cfg is None else cfg)
         featmap_sizes = [c.shape[-2:] for c in cls_scores]
         priors, _, _, nlp = self.get_priors(featmap_sizes, cls_scores[0].device)
-        cls_all, reg_all = self.flatten_outputs(cls_scores, bbox_preds)
+        cls_all, reg_all = self.concat_levels(cls_scores, bbox_preds)
         ang_all = flatten_levels(angle_preds).float() if angle_preds is not None else None
         cls_all = cls_all.float()  # fp32 scores also under autocast (metrics call .numpy())
         score_thr, nms_pre = cfg.get('score_thr', 0.05), cfg.get('nms_pre', -1)
@@ -632,6 +634,3 @@ class GFLHead(BaseDenseHead, BaseModule):
         res = InstanceData()
         res.bboxes, res.scores, res.labels = geo.finalize(boxes), scores, labels
         return res
-
-
-RotatedFlatOutputs = FlatOutputs  # one record for both box types (name kept for imports)

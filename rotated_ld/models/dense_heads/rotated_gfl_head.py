@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from rotated_ld.registry import MODELS
 
-from .gfl_head import GFLHead, RotatedFlatOutputs
+from .gfl_head import GFLHead
 
 
 @MODELS.register_module()
@@ -62,4 +62,4 @@ class RotatedGFLHead(GFLHead):
     default_box_type = 'rbox'
 
 
-__all__ = ['RotatedGFLHead', 'RotatedFlatOutputs']
+__all__ = ['RotatedGFLHead']

@@ -79,7 +79,7 @@ class RetinaTargets(NamedTuple):
     gt_bboxes: list
 
 
-class FlatOutputs(NamedTuple):
+class FlatRetinaOutputs(NamedTuple):
     """Head outputs flattened over levels: cls (B, N, C), reg (B, N, 5·R | 5), deltas (B, N, 5)."""
 
     cls: Tensor
@@ -225,7 +225,7 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         return cls_scores, bbox_preds
 
     # ------------------------------------------------------------------ flattening
-    def flatten(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
+    def concat_levels(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
         """Per-level maps → cls ``(B, N, C)`` and reg ``(B, N, 5·R | 5)`` (level, location, anchor)."""
         B = cls_scores[0].shape[0]
         cls = torch.cat([c.permute(0, 2, 3, 1).reshape(B, -1, self.num_classes) for c in cls_scores], 1)
@@ -241,10 +241,11 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         mlvl = self.prior_generator.grid_priors(featmap_sizes, dtype=dtype, device=device)
         return torch.cat(mlvl), [p.shape[0] for p in mlvl]
 
-    def flat_outputs(self, cls_scores, bbox_preds) -> FlatOutputs:
-        cls, reg = self.flatten(cls_scores, bbox_preds)
+    def build_flat_outputs(self, cls_scores, bbox_preds) -> FlatRetinaOutputs:
+        """Per-level outputs → :class:`FlatRetinaOutputs` (concatenated logits, expected deltas, anchors)."""
+        cls, reg = self.concat_levels(cls_scores, bbox_preds)
         priors, nlp = self.priors([c.shape[-2:] for c in cls_scores], cls.device)
-        return FlatOutputs(cls, reg, self.reg_to_deltas(reg), priors, nlp)
+        return FlatRetinaOutputs(cls, reg, self.reg_to_deltas(reg), priors, nlp)
 
     # ------------------------------------------------------------------ targets
     def _gt_rboxes(self, gt: InstanceData) -> Tensor:
@@ -304,13 +305,13 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         Returns:
             dict: ``loss_cls``, ``loss_bbox`` (+ ``_extra_losses``), ``num_pos`` (log only).
         """
-        flat = self.flat_outputs(cls_scores, bbox_preds)
+        flat = self.build_flat_outputs(cls_scores, bbox_preds)
         targets = self.get_targets(flat.priors, batch_gt_instances, batch_gt_instances_ignore)
         losses = self._core_losses(flat, targets)
         losses.update(self._extra_losses(flat, targets, **extra))
         return losses
 
-    def _core_losses(self, flat: FlatOutputs, t: RetinaTargets) -> dict:
+    def _core_losses(self, flat: FlatRetinaOutputs, t: RetinaTargets) -> dict:
         C = self.num_classes
         loss_cls = self.loss_cls(flat.cls.reshape(-1, C), t.labels.reshape(-1), t.label_weights.reshape(-1),
                                  avg_factor=t.avg_factor)
@@ -330,7 +331,7 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
                     num_pos=flat.cls.new_tensor(float(pos.sum())))
 
     # ------------------------------------------------------------------ LD plug-in
-    def region_inputs(self, flat: FlatOutputs, targets: RetinaTargets) -> RegionInputs:
+    def region_inputs(self, flat: FlatRetinaOutputs, targets: RetinaTargets) -> RegionInputs:
         """What the LD engine needs: anchors (N, 5), GTs in the head's angle version, positives
         (weight 1), label weights; no padding mask and no assigner thresholds (max-IoU assigner)."""
         nlp = list(flat.num_level_priors)
@@ -339,13 +340,13 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         return RegionInputs(flat.priors, nlp, level_ids, list(targets.gt_bboxes), targets.pos_mask,
                             targets.pos_mask.float(), label_weights=targets.label_weights)
 
-    def distill_regions(self, flat: FlatOutputs, targets: RetinaTargets) -> DistillRegions:
+    def distill_regions(self, flat: FlatRetinaOutputs, targets: RetinaTargets) -> DistillRegions:
         """LD (``main_*``) and KD (``kd_*``) regions of a batch, ``P = B·N`` rows."""
         if self.distiller is None:
             raise ValueError(f'{type(self).__name__} has no distiller: it is not an LD head')
         return self.distiller.regions(self.region_inputs(flat, targets))
 
-    def _extra_losses(self, flat: FlatOutputs, targets: RetinaTargets, teacher_outs=None, **extra) -> dict:
+    def _extra_losses(self, flat: FlatRetinaOutputs, targets: RetinaTargets, teacher_outs=None, **extra) -> dict:
         """The LD plug-in's terms (none without a ``distiller``): ``loss_ld`` and ``loss_kd`` against the
         teacher head's outputs ``(cls_list, reg_list)``, plus ``ld_da`` (logged, not optimised): the part
         of ``loss_ld`` that comes from the angle delta."""
@@ -353,7 +354,7 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
             return {}
         if teacher_outs is None:
             raise ValueError(f'{type(self).__name__}.loss needs teacher_outs (train it inside KDSingleStageDetector)')
-        t_cls, t_reg = self.flatten(*teacher_outs[:2])
+        t_cls, t_reg = self.concat_levels(*teacher_outs[:2])
         if t_reg.shape != flat.reg.shape or t_cls.shape != flat.cls.shape:
             raise ValueError(f'teacher outputs cls {tuple(t_cls.shape)} / reg {tuple(t_reg.shape)} differ from '
                              f'the student\'s {tuple(flat.cls.shape)} / {tuple(flat.reg.shape)}: teacher and '
@@ -377,7 +378,7 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
             ``labels`` (K,); K ≤ ``max_per_img``.
         """
         cfg = self.test_cfg
-        cls, reg = self.flatten(cls_scores, bbox_preds)
+        cls, reg = self.concat_levels(cls_scores, bbox_preds)
         priors, nlp = self.priors([c.shape[-2:] for c in cls_scores], cls.device)
         nms_cfg = {'type': 'nms_rotated', 'iou_threshold': 0.1, **(cfg.get('nms') or {})}
         # mmrotate's heads decode with max_shape=img_shape (centres clamped into the image); the

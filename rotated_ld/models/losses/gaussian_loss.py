@@ -254,30 +254,3 @@ class GDLossV1(_GaussianLossBase):
         d = kld_v1_distance(pred, target) if self.loss_type == 'kld' else gwd_v1_distance(pred, target)
         f = torch.sqrt(d) if self.fun == 'sqrt' else torch.log1p(d)
         return 1 - 1 / (self.tau + f)
-
-
-@MODELS.register_module()
-class L1Loss(nn.Module):
-    """L1 loss ``Σ w·|pred − target| / avg_factor`` (mmdet ``L1Loss``): the rotated RetinaNet's
-    plain box loss on deltas, which the Gaussian losses above replace; kept beside them so the
-    box losses of that head live in one file.
-
-    Args:
-        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
-        loss_weight (float): multiplier. Default 1.
-    """
-
-    def __init__(self, reduction: str = 'mean', loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.reduction = reduction
-        self.loss_weight = float(loss_weight)
-
-    def forward(self, pred: Tensor, target: Tensor, weight: Tensor | None = None,
-                avg_factor: float | Tensor | None = None,
-                reduction_override: str | None = None) -> Tensor:
-        """pred, target (N, K); weight (N, K) or (N,); returns a scalar or (N, K) in fp32."""
-        loss = (pred.float() - target.float()).abs()
-        if weight is not None and weight.dim() == 1 and loss.dim() == 2:
-            weight = weight[:, None]
-        return self.loss_weight * weight_reduce_loss(loss, weight, reduction_override or self.reduction,
-                                                  avg_factor)

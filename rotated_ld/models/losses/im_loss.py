@@ -5,26 +5,21 @@ both FPNs have 256 channels). The teacher side is detached; computed in fp32.
 """
 from __future__ import annotations
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from rotated_ld.registry import MODELS
 
-from .utils import weight_reduce_loss
+from .utils import ReducedLoss
 
 
 @MODELS.register_module()
-class IMLoss(nn.Module):
+class IMLoss(ReducedLoss):
     """Mean squared error between student and (detached) teacher features.
 
     Args:
         reduction (str): ``'mean'`` (reference: over rows × channels), ``'sum'`` or ``'none'``.
         loss_weight (float): λ_IM (2.0 in the LD README configs).
     """
-
-    def __init__(self, reduction: str = 'mean', loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.reduction = reduction
-        self.loss_weight = float(loss_weight)
 
     def forward(self, pred: Tensor, target: Tensor, weight: Tensor | None = None,
                 avg_factor: float | Tensor | None = None,
@@ -37,5 +32,4 @@ class IMLoss(nn.Module):
         if pred.numel() == 0:
             return pred.sum() * 0
         loss = (pred.float() - target.detach().float()) ** 2
-        reduction = reduction_override or self.reduction
-        return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)
+        return self.reduce(loss, weight, avg_factor, reduction_override)

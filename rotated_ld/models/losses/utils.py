@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional, Union
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 REDUCTIONS = ('none', 'mean', 'sum')
 AVG_EPS = torch.finfo(torch.float32).eps
@@ -43,3 +43,27 @@ def weight_reduce_loss(loss: Tensor, weight: Optional[Tensor] = None, reduction:
     if reduction == 'none':
         return loss
     raise ValueError('avg_factor can not be used with reduction="sum"')
+
+
+class ReducedLoss(nn.Module):
+    """Base of the element-wise losses (``L1Loss``, ``IMLoss``): holds ``reduction`` and
+    ``loss_weight`` and reduces through :func:`weight_reduce_loss`, so the config interface
+    (``reduction``, ``loss_weight``; ``weight``, ``avg_factor``, ``reduction_override`` at call
+    time) is written once.
+
+    Args:
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
+        loss_weight (float): multiplier. Default 1.
+    """
+
+    def __init__(self, reduction: str = 'mean', loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+
+    def reduce(self, loss: Tensor, weight: Optional[Tensor] = None,
+               avg_factor: Optional[Union[float, Tensor]] = None,
+               reduction_override: Optional[str] = None) -> Tensor:
+        """``loss_weight · weight_reduce_loss(loss, weight, reduction_override or reduction, avg_factor)``."""
+        return self.loss_weight * weight_reduce_loss(loss, weight, reduction_override or self.reduction,
+                                                     avg_factor)
