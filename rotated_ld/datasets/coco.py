@@ -23,6 +23,7 @@ from mmengine.logging import print_log
 from ..registry import DATASETS
 from ._scope import rotated_ld_scope
 from .dota import make_palette
+from .hbox_common import class_metainfo, filter_images
 
 COCO_CLASSES = (
     'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat', 'traffic light',
@@ -52,10 +53,7 @@ class CocoDataset(BaseDataset):
     METAINFO = dict(classes=COCO_CLASSES, palette=make_palette(80))
 
     def __init__(self, *args, metainfo: dict | None = None, **kwargs):
-        metainfo = dict(metainfo or {})
-        if 'classes' in metainfo:
-            metainfo['classes'] = tuple(metainfo['classes'])
-            metainfo.setdefault('palette', make_palette(len(metainfo['classes'])))
+        metainfo = class_metainfo(metainfo)
         self.dropped = Counter()  # annotations dropped per reason (see module docstring)
         with rotated_ld_scope():  # pipeline transforms resolve in our registry
             super().__init__(*args, metainfo=metainfo, **kwargs)
@@ -147,13 +145,7 @@ class CocoDataset(BaseDataset):
         return data_list
 
     def filter_data(self) -> list[dict]:
-        if self.test_mode or not self.filter_cfg:
-            return self.data_list
-        empty = self.filter_cfg.get('filter_empty_gt', False)
-        min_size = self.filter_cfg.get('min_size', 0)
-        return [d for d in self.data_list
-                if (not empty or any(not i['ignore_flag'] for i in d['instances']))
-                and min(d['width'], d['height']) >= min_size]
+        return filter_images(self.data_list, self.filter_cfg, self.test_mode)
 
     def get_cat_ids(self, idx: int) -> list[int]:
         return [i['bbox_label'] for i in self.get_data_info(idx)['instances']]
