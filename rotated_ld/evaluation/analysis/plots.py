@@ -27,6 +27,17 @@ def _save(fig, out) -> None:
     _plt().close(fig)
 
 
+def _finish_curves(fig, ax, xlabel: str, ylabel: str, title: str, out, legend_fontsize: int) -> None:
+    """Axis labels, grid, a legend when something is labelled, the title; then save (curve plots)."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=legend_fontsize)
+    ax.set_title(title, fontsize=10)
+    _save(fig, out)
+
+
 def plot_confusion_matrix(cm: np.ndarray, classes: Sequence[str], out, score_thr: float, iou_thr: float) -> None:
     """``(C + 1, C + 1)`` counts (last row / column background), rows normalised to %."""
     plt = _plt()
@@ -57,14 +68,8 @@ def plot_cdfs(values: Mapping[str, np.ndarray], xlabel: str, out, title: str = '
         v = np.sort(np.asarray(v, np.float64)[np.isfinite(v)])
         if len(v):
             ax.step(v, np.arange(1, len(v) + 1) / len(v), where='post', label=f'{name} (n={len(v)})')
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel('fraction of matched objects ≤ x')
     ax.set_ylim(0, 1.01)
-    ax.grid(alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=10)
-    _save(fig, out)
+    _finish_curves(fig, ax, xlabel, 'fraction of matched objects ≤ x', title, out, legend_fontsize=8)
 
 
 def plot_class_bars(per_model: Mapping[str, Mapping[str, float]], ylabel: str, out, title: str = '',
@@ -93,15 +98,9 @@ def plot_pr_curves(curves: Mapping[str, tuple], out, title: str = 'PR curves (Io
     for label, c in curves.items():
         if c is not None and len(c[0]):
             ax.plot(np.concatenate([[0], c[0]]), np.concatenate([[c[1][0]], c[1]]), label=label, lw=1.2)
-    ax.set_xlabel('recall')
-    ax.set_ylabel('precision')
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-    ax.set_title(title, fontsize=10)
-    _save(fig, out)
+    _finish_curves(fig, ax, 'recall', 'precision', title, out, legend_fontsize=7)
 
 
 def plot_error_bars(dap: Mapping[str, Mapping[str, float]], out, title: str = 'AP50 lost to each error type') -> None:

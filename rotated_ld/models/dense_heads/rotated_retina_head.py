@@ -149,7 +149,7 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
                  distiller: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        from ..losses import focal_loss, gaussian_loss  # noqa: F401  (register the losses)
+        from ..losses import focal_loss, gaussian_loss, l1_loss  # noqa: F401  (register the losses)
         from ..task_modules import assigners, coders, prior_generators  # noqa: F401
 
         self.num_classes = num_classes
