@@ -95,14 +95,23 @@ def extract_state_dict(ckpt, path: str) -> dict:
     return _extract_state_dict(ckpt, path)
 
 
+_IGNORED = ('num_batches_tracked',)
+
+
+def _diff_model_state(own: dict, state_dict: dict):
+    """:func:`diff_state_dict` of a checkpoint against the model, as both loaders see it: BN counters
+    ignored both ways; distillation-only weights of the student (dropped by publish_model) are not
+    needed from the checkpoint."""
+    return diff_state_dict(own, state_dict, skip_missing=lambda k: k.endswith(_IGNORED) or is_distill_key(k),
+                           skip_unexpected=lambda k: k.endswith(_IGNORED))
+
+
 def partial_load_counts(model: nn.Module, state_dict: dict) -> str:
     """One line with how much of ``state_dict`` fits ``model``: loaded / missing / unexpected / mis-shaped."""
-    ignore = ('num_batches_tracked',)
     own = model.state_dict()
-    diff = diff_state_dict(own, state_dict, skip_missing=lambda k: k.endswith(ignore) or is_distill_key(k),
-                           skip_unexpected=lambda k: k.endswith(ignore))
+    diff = _diff_model_state(own, state_dict)
     loaded = diff.common - len(diff.shapes)
-    total = sum(1 for k in own if not k.endswith(ignore) and not is_distill_key(k))
+    total = sum(1 for k in own if not k.endswith(_IGNORED) and not is_distill_key(k))
     return (f'{loaded} of the model\'s {total} weights loaded; {len(diff.missing)} missing from the checkpoint, '
             f'{len(diff.unexpected)} unexpected, {len(diff.shapes)} with another shape (left at their initial values)')
 
@@ -110,10 +119,7 @@ def partial_load_counts(model: nn.Module, state_dict: dict) -> str:
 def check_state_dict(model: nn.Module, state_dict: dict, ckpt_path: str, config_name: str) -> None:
     """Raise :class:`CheckpointMismatchError` when ``state_dict`` does not fit ``model`` exactly."""
     own = model.state_dict()
-    ignore = ('num_batches_tracked',)
-    # distillation-only weights of the student (dropped by publish_model) are not needed here
-    diff = diff_state_dict(own, state_dict, skip_missing=lambda k: k.endswith(ignore) or is_distill_key(k),
-                           skip_unexpected=lambda k: k.endswith(ignore))
+    diff = _diff_model_state(own, state_dict)
     missing, unexpected = diff.missing, diff.unexpected
     shapes = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}' for k in diff.shapes]
     if not (missing or unexpected or shapes):
