@@ -1,7 +1,7 @@
 # Demo model: slim rotated GFL (R-18 from scratch with trainable BN, FPN 128 ch, 2-conv heads) on
 # synthetic DOTA patches at 384 px. tools/demo.py trains it twice: as the teacher (--teacher-iters,
 # more iterations: on 2 CPU cores iterations, not depth or width, decide, see
-# shared notes "cpu-training-from-scratch") and as the plain student (--student-iters).
+# docs/cpu_training.md) and as the plain student (--student-iters).
 _base_ = [
     '../_base_/models/rotated_gfl_r50_fpn.py',
     '../_base_/datasets/synthetic_dota.py',

@@ -1,6 +1,6 @@
 # Iteration-based schedule of the CPU demo and the distillation benchmark (tools/demo.py,
 # benchmarks/bench_distill_gain.py): AdamW 1e-3 trains from scratch fastest on CPU
-# (shared notes "cpu-training-from-scratch"); linear warm-up, then cosine to 5 %.
+# (docs/cpu_training.md); linear warm-up, then cosine to 5 %.
 # tools/demo.py sets max_iters and the warm-up length per stage with --cfg-options.
 # No validation while training: the demo scores merged full scenes once, at the end (test_dataloader).
 # (children that skip validation also write val_dataloader = None and val_evaluator = None)
