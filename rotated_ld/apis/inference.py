@@ -23,7 +23,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 
 from rotated_ld.registry import DATASETS, MODELS, TRANSFORMS
-from rotated_ld.utils.checkpoint import diff_state_dict, safe_torch_load
+from rotated_ld.utils.checkpoint import diff_state_dict, safe_torch_load, unwrap_state_dict
 from rotated_ld.utils.checkpoint_meta import check_checkpoint_meta
 from rotated_ld.utils.setup_env import finish_config
 
@@ -73,26 +73,11 @@ def _load_config(config: Union[str, Config], cfg_options: Optional[dict]) -> Con
     return config
 
 
-def _extract_state_dict(ckpt, path: str) -> dict:
-    if isinstance(ckpt, dict):
-        for key in ('state_dict', 'model'):
-            if isinstance(ckpt.get(key), dict):
-                ckpt = ckpt[key]
-                break
-    if not isinstance(ckpt, dict) or not all(isinstance(v, torch.Tensor) for v in ckpt.values()):
-        raise CheckpointMismatchError(f'{path} holds no state dict (a dict of tensors under "state_dict")')
-    out = {}
-    for k, v in ckpt.items():
-        k = k[7:] if k.startswith('module.') else k
-        if not is_distill_key(k):
-            out[k] = v
-    return out
-
-
 def extract_state_dict(ckpt, path: str) -> dict:
     """The student weights of a loaded checkpoint (``state_dict`` / ``model`` key or a bare state dict;
     ``module.`` prefixes stripped, teacher / distillation-only weights dropped)."""
-    return _extract_state_dict(ckpt, path)
+    state, _ = unwrap_state_dict(ckpt, path, CheckpointMismatchError)
+    return {k: v for k, v in state.items() if not is_distill_key(k)}
 
 
 _IGNORED = ('num_batches_tracked',)
@@ -120,20 +105,11 @@ def check_state_dict(model: nn.Module, state_dict: dict, ckpt_path: str, config_
     """Raise :class:`CheckpointMismatchError` when ``state_dict`` does not fit ``model`` exactly."""
     own = model.state_dict()
     diff = _diff_model_state(own, state_dict)
-    missing, unexpected = diff.missing, diff.unexpected
-    shapes = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}' for k in diff.shapes]
-    if not (missing or unexpected or shapes):
+    if not (diff.missing or diff.unexpected or diff.shapes):
         return
-    parts = []
-    if shapes:
-        parts.append(f'{len(shapes)} shape mismatches (checkpoint vs model), first: {"; ".join(shapes[:2])}')
-    if missing:
-        parts.append(f'{len(missing)} weights missing from the checkpoint, first: {", ".join(missing[:2])}')
-    if unexpected:
-        parts.append(f'{len(unexpected)} unexpected checkpoint weights, first: {", ".join(unexpected[:2])}')
     hint = ' (no weight names in common: a checkpoint of another architecture?)' if not diff.common else ''
     raise CheckpointMismatchError(f'checkpoint {ckpt_path} does not fit the model of {config_name}{hint}: '
-                                  + ' | '.join(parts))
+                                  + diff.describe(state_dict, own, 'model'))
 
 
 def _auto_device(device: Optional[str]) -> str:
@@ -180,7 +156,7 @@ def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, 
     meta = {}
     if checkpoint is not None:
         ckpt = safe_torch_load(checkpoint, 'cpu')
-        state_dict = _extract_state_dict(ckpt, checkpoint)
+        state_dict = extract_state_dict(ckpt, checkpoint)
         if strict:
             check_state_dict(model, state_dict, checkpoint, config_name)
         result = model.load_state_dict(state_dict, strict=False)

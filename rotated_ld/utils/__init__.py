@@ -9,5 +9,5 @@ MMEngine hooks of :mod:`.checkpoint` (safe loader) and :mod:`.pretrained` (``tor
 from .._lazy import lazy_exports
 
 __all__ = ['CorruptCheckpointError', 'StateDictDiff', 'UnsafeCheckpointError', 'diff_state_dict', 'safe_globals',
-           'safe_torch_load']
+           'safe_torch_load', 'unwrap_state_dict']
 __getattr__, __dir__ = lazy_exports(__name__, {name: '.checkpoint' for name in __all__})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os.path as osp
 import pickle
 import zipfile
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 import torch
 from mmengine.logging import HistoryBuffer
@@ -76,6 +76,38 @@ def load_from_local(filename: str, map_location: Any) -> Any:
     return safe_torch_load(filename, map_location)
 
 
+def summarize_keys(keys: Iterable[str], max_items: int = 12) -> str:
+    """All keys when there are at most ``max_items``; else grouped by module prefix with counts.
+
+    The prefix depth is the deepest one that still gives at most ``max_items`` groups, e.g.
+    ``backbone.layer1.* (60), bbox_head.gfl_cls.{bias, weight}``.
+    """
+    keys = sorted(set(keys))
+    if len(keys) <= max_items:
+        return ', '.join(keys)
+    depth_groups = None
+    max_depth = max(len(k.split('.')) for k in keys)
+    for depth in range(1, max_depth):
+        groups: dict = {}
+        for k in keys:
+            parts = k.split('.')
+            groups.setdefault('.'.join(parts[:depth]), []).append(k)
+        if len(groups) > max_items:
+            break
+        depth_groups = groups
+    if depth_groups is None:  # even the top-level modules are too many: list the first ones
+        return ', '.join(keys[:max_items]) + f', ... ({len(keys) - max_items} more)'
+    out = []
+    for prefix, members in depth_groups.items():
+        if len(members) == 1:
+            out.append(members[0])
+        elif len(members) <= 3:
+            out.append(prefix + '.{' + ', '.join(m[len(prefix) + 1:] for m in members) + '}')
+        else:
+            out.append(f'{prefix}.* ({len(members)})')
+    return ', '.join(out)
+
+
 class StateDictDiff(NamedTuple):
     """How a checkpoint's state dict differs from a model's (keys in the model's / file's order)."""
 
@@ -83,6 +115,20 @@ class StateDictDiff(NamedTuple):
     unexpected: list[str]  # in the checkpoint, not in the model
     shapes: list[str]  # in both, with another shape
     common: int  # how many names the two share
+
+    def describe(self, state: Mapping[str, torch.Tensor], own: Mapping[str, torch.Tensor], target: str) -> str:
+        """One line naming what is missing, unexpected and mis-shaped (keys by :func:`summarize_keys`);
+        ``target`` names what the checkpoint was compared with (``'model'``, ``'teacher config'``)."""
+        parts = []
+        if self.missing:
+            parts.append(f'{len(self.missing)} missing from the checkpoint: {summarize_keys(self.missing)}')
+        if self.unexpected:
+            parts.append(f'{len(self.unexpected)} unexpected in the checkpoint: {summarize_keys(self.unexpected)}')
+        if self.shapes:
+            detail = '; '.join(f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in self.shapes[:4])
+            more = f' (+{len(self.shapes) - 4} more)' if len(self.shapes) > 4 else ''
+            parts.append(f'{len(self.shapes)} with another shape (checkpoint vs {target}): {detail}{more}')
+        return ' | '.join(parts)
 
 
 def diff_state_dict(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor],
@@ -98,3 +144,27 @@ def diff_state_dict(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.T
         unexpected=[k for k in state if k not in own and not skip_unexpected(k)],
         shapes=[k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)],
         common=len(set(own) & set(state)))
+
+
+def unwrap_state_dict(ckpt: Any, what: str, error: type[Exception] = ValueError,
+                      strip_ddp: bool = True) -> tuple[dict, dict]:
+    """``(state_dict, meta)`` of a loaded checkpoint, as every loader of the package reads it.
+
+    Accepts the ``state_dict`` entry (MMEngine / mmdet), the ``model`` entry (torchvision-style
+    trainers) or a bare state dict; ``meta`` is the checkpoint's ``meta`` dict (``{}`` if none).
+    ``strip_ddp`` removes DDP ``module.`` key prefixes (the weight importer keeps them and reports
+    the rename itself).
+
+    Raises:
+        error: ``ckpt`` holds no non-empty dict of tensors; the message starts with ``what``
+            (the file, or the config key that named it).
+    """
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) and isinstance(ckpt.get('meta'), dict) else {}
+    state = ckpt
+    if isinstance(ckpt, dict):
+        state = next((ckpt[key] for key in ('state_dict', 'model') if isinstance(ckpt.get(key), dict)), ckpt)
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise error(f'{what} holds no state dict (expected a dict of tensors, or one under "state_dict" / "model")')
+    if strip_ddp:
+        return {(k[7:] if k.startswith('module.') else k): v for k, v in state.items()}, meta
+    return dict(state), meta

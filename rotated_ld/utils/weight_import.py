@@ -67,7 +67,7 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor, nn
 
-from .checkpoint import UnsafeCheckpointError, diff_state_dict, safe_torch_load
+from .checkpoint import UnsafeCheckpointError, diff_state_dict, safe_torch_load, unwrap_state_dict
 
 LAYOUTS = ('mmdet-gfl', 'mmdet-ld', 'mmrotate0-retinanet', 'mmrotate1-retinanet', 'rotated-ld',
            'torchvision-resnet')
@@ -154,18 +154,9 @@ def _group(keys) -> OrderedDict[str, int]:
 
 # ---------------------------------------------------------------------------------------------- I/O
 def extract_state_dict(ckpt, path: str = '<checkpoint>') -> tuple[dict, dict]:
-    """``(state_dict, meta)`` of a loaded checkpoint (``state_dict`` / ``model`` entry or bare)."""
-    meta: dict = {}
-    if isinstance(ckpt, dict):
-        meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
-        for key in ('state_dict', 'model'):
-            if isinstance(ckpt.get(key), dict):
-                ckpt = ckpt[key]
-                break
-    if not isinstance(ckpt, dict) or not ckpt or not all(isinstance(v, Tensor) for v in ckpt.values()):
-        raise WeightImportError(f'{path}: no state dict found (expected a dict of tensors, or one under '
-                                f'"state_dict" / "model")')
-    return dict(ckpt), meta
+    """``(state_dict, meta)`` of a loaded checkpoint (``state_dict`` / ``model`` entry or bare); keys as
+    stored (the DDP prefix is one of the reported renames)."""
+    return unwrap_state_dict(ckpt, path, WeightImportError, strip_ddp=False)
 
 
 def load_foreign_checkpoint(path: str) -> tuple[dict, dict]:

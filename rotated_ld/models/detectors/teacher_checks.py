@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import os.path as osp
 import warnings
-from typing import Iterable
 
 import torch.nn as nn
 from torch import Tensor
 
-from rotated_ld.utils.checkpoint import diff_state_dict, safe_torch_load
+from rotated_ld.utils.checkpoint import diff_state_dict, safe_torch_load, summarize_keys, unwrap_state_dict
 from rotated_ld.utils.checkpoint_meta import check_checkpoint_meta, head_box_type
 
 __all__ = ['TeacherCheckpointError', 'TeacherCompatError', 'COMPAT_ATTRS', 'CONFIG_KEYS',
@@ -71,52 +70,6 @@ class TeacherCompatError(ValueError):
     """Teacher and student cannot be distilled location by location (heads disagree)."""
 
 
-# ---------------------------------------------------------------------------- key lists
-def summarize_keys(keys: Iterable[str], max_items: int = 12) -> str:
-    """All keys when there are at most ``max_items``; else grouped by module prefix with counts.
-
-    The prefix depth is the deepest one that still gives at most ``max_items`` groups, e.g.
-    ``backbone.layer1.* (60), bbox_head.gfl_cls.{bias, weight}``.
-    """
-    keys = sorted(set(keys))
-    if len(keys) <= max_items:
-        return ', '.join(keys)
-    depth_groups = None
-    max_depth = max(len(k.split('.')) for k in keys)
-    for depth in range(1, max_depth):
-        groups: dict = {}
-        for k in keys:
-            parts = k.split('.')
-            groups.setdefault('.'.join(parts[:depth]), []).append(k)
-        if len(groups) > max_items:
-            break
-        depth_groups = groups
-    if depth_groups is None:  # even the top-level modules are too many: list the first ones
-        return ', '.join(keys[:max_items]) + f', ... ({len(keys) - max_items} more)'
-    out = []
-    for prefix, members in depth_groups.items():
-        if len(members) == 1:
-            out.append(members[0])
-        elif len(members) <= 3:
-            out.append(prefix + '.{' + ', '.join(m[len(prefix) + 1:] for m in members) + '}')
-        else:
-            out.append(f'{prefix}.* ({len(members)})')
-    return ', '.join(out)
-
-
-def _state_dict_of(ckpt, path: str) -> dict:
-    state = ckpt
-    if isinstance(ckpt, dict):
-        for key in ('state_dict', 'model'):
-            if isinstance(ckpt.get(key), dict):
-                state = ckpt[key]
-                break
-    if not isinstance(state, dict) or not state or not all(isinstance(v, Tensor) for v in state.values()):
-        raise TeacherCheckpointError(f'teacher_ckpt {path} holds no state dict (expected a dict of tensors, '
-                                     'or one under "state_dict" / "model")')
-    return {(k[7:] if k.startswith('module.') else k): v for k, v in state.items()}
-
-
 def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) -> dict:
     """Load ``path`` into ``teacher`` (CPU, safe loader); return the checkpoint ``meta`` (or ``{}``).
 
@@ -138,7 +91,7 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) 
         raise ValueError(f'teacher_ckpt {path!r}: only local files are allowed (download it first)')
     path = osp.expanduser(str(path))
     ckpt = safe_torch_load(path, 'cpu')
-    state = _state_dict_of(ckpt, path)
+    state, meta = unwrap_state_dict(ckpt, f'teacher_ckpt {path}', TeacherCheckpointError)
     own = teacher.state_dict()
     ckpt_keys = list(state)
     # constant buffers (the Integral support) may be absent from old checkpoints: ours are taken below
@@ -152,17 +105,8 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) 
             'checkpoint of another architecture or of another code base (convert it with '
             'tools/model_converters/)?')
     if missing or unexpected or shapes:
-        parts = []
-        if missing:
-            parts.append(f'{len(missing)} missing from the checkpoint: {summarize_keys(missing)}')
-        if unexpected:
-            parts.append(f'{len(unexpected)} unexpected in the checkpoint: {summarize_keys(unexpected)}')
-        if shapes:
-            detail = '; '.join(f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in shapes[:4])
-            more = f' (+{len(shapes) - 4} more)' if len(shapes) > 4 else ''
-            parts.append(f'{len(shapes)} with another shape (checkpoint vs teacher config): {detail}{more}')
         msg = (f'teacher_ckpt {path} does not fit the teacher built from teacher_config ({name}): '
-               + ' | '.join(parts))
+               + diff.describe(state, own, 'teacher config'))
         if strict:
             raise TeacherCheckpointError(
                 msg + '. A teacher that is only partly loaded distils noise. Fix teacher_config / '
@@ -174,8 +118,7 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str, strict: bool = True) 
         if k not in state and k.endswith(CONSTANT_BUFFERS):
             state[k] = v
     teacher.load_state_dict(state, strict=False)
-    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
-    meta = dict(meta) if isinstance(meta, dict) else {}
+    meta = dict(meta)
     check_checkpoint_meta(meta, teacher, classes=None, source=f'teacher_ckpt {path}',
                           target='teacher_config', on_mismatch='error' if strict else 'warn',
                           opt_out='model.teacher_strict=False')
