@@ -1,6 +1,6 @@
 """HTML report (tools/analysis_tools/report.py and tools/test.py --report): the page is parsed with
 html.parser; every <img> must be a data: URI that decodes as PNG / JPEG, nothing may point outside
-the file (no browser is installed here, so the check is on the HTML and the embedded images)."""
+the file. What a browser shows is checked in test_report_browser.py (headless Chromium, when installed)."""
 import base64
 import os
 import os.path as osp
