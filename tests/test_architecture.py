@@ -196,3 +196,33 @@ def test_nothing_points_outside_the_repository():
     if res.returncode not in (0, 1):
         pytest.skip(f'not a git checkout: {res.stderr.strip()}')
     assert res.stdout == '', 'references to files outside the repository:\n' + res.stdout
+
+
+def _test_files(top: str) -> list[str]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = [d for d in dirnames if d != '__pycache__']
+        out += [osp.join(dirpath, f) for f in filenames if f.startswith('test_') and f.endswith('.py')]
+    return out
+
+
+def test_model_tests_mirror_the_package():
+    """tests/test_models/ holds one folder per models/ subpackage (test_<name>) and no flat test file."""
+    top = osp.join(REPO, 'tests', 'test_models')
+    flat = sorted(f for f in os.listdir(top) if f.endswith('.py'))
+    assert flat == [], f'put these into tests/test_models/test_<subpackage>/ (docs/architecture.md): {flat}'
+    for name in sorted(os.listdir(top)):
+        if name in ('pins', '__pycache__') or not osp.isdir(osp.join(top, name)):
+            continue
+        sub = name[len('test_'):] if name.startswith('test_') else None
+        assert sub and osp.isdir(osp.join(REPO, PKG, 'models', sub)), \
+            f'tests/test_models/{name}/ mirrors no rotated_ld/models/ subpackage'
+
+
+def test_test_file_basenames_are_unique():
+    """pytest imports test files by basename (prepend mode), so two test_x.py anywhere under tests/ clash."""
+    seen: dict[str, list[str]] = {}
+    for path in _test_files(osp.join(REPO, 'tests')):
+        seen.setdefault(osp.basename(path), []).append(osp.relpath(path, REPO))
+    clashes = {k: v for k, v in seen.items() if len(v) > 1}
+    assert clashes == {}, f'test file basenames must be unique under tests/: {clashes}'

@@ -87,7 +87,7 @@ def test_tensor_in_tensor_out_and_gradient():
 @pytest.mark.parametrize('scale_factor', [(2.0, 4.0), (1.5, 0.75)])
 def test_retina_head_rescale_non_uniform(scale_factor):
     """The rotated RetinaNet head's boxes in original-image coordinates match the exact image."""
-    from tests.test_models.test_rotated_retina_head import make_feats, tiny_head
+    from tests.test_models.test_dense_heads.test_rotated_retina_head import make_feats, tiny_head
 
     head = tiny_head(reg_max=None,
                      test_cfg=dict(nms_pre=50, score_thr=0.0, nms=dict(iou_threshold=1.0), max_per_img=10000))

@@ -5,7 +5,7 @@ current checkout::
 
     PYTHONPATH=$PWD python tests/test_models/pins/ld_pins.py
 
-``tests/test_models/test_ld_pins.py`` recomputes both and compares. The pins were first written from
+``tests/test_configs/test_ld_pins.py`` recomputes both and compares. The pins were first written from
 the code *before* the LD engine / head refactor, so they prove the refactor changed no loss value
 (≤ 1e-6 relative) and no resolved config (except the names listed in ``RENAMED`` of the test).
 

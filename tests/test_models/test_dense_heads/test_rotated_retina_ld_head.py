@@ -9,7 +9,7 @@ import torch
 
 from rotated_ld.models.dense_heads.rotated_ld_retina_head import RotatedLDRetinaHead
 from rotated_ld.models.distillers import RotatedLDRegion
-from tests.test_models.test_rotated_retina_head import ONE_GT, STRIDES, make_feats, make_samples
+from tests.test_models.test_dense_heads.test_rotated_retina_head import ONE_GT, STRIDES, make_feats, make_samples
 
 
 def rotated_ld_region(priors, nlp, gts, alpha=0.25, topk=9, region_gt='ignore_angle', gt_chunk=64):

@@ -199,7 +199,7 @@ def test_kd_checkpoint_must_match_strictly(tmp_path):
 def _gfl_configs():
     import glob
     import os.path as osp
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # tests/test_models/<sub>/
     from rotated_ld.utils.config_alias import is_upstream_alias  # upstream names: tests/test_utils
     return sorted(p for p in glob.glob(osp.join(root, 'configs', 'gfl', '*.py')) if not is_upstream_alias(p))
 
