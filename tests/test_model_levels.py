@@ -11,6 +11,8 @@ import torch.nn as nn
 import rotated_ld.models  # noqa: F401  (registers every model)
 from rotated_ld.models.dense_heads import (
     GFLHead,
+    GFLv2Head,
+    LDGFLv2Head,
     LDHead,
     RotatedGFLHead,
     RotatedLDHead,
@@ -35,7 +37,7 @@ def test_no_model_class_deeper_than_two_project_levels():
 
 
 def test_gfl_family_is_one_head_with_geometry_and_plugin():
-    for cls in (LDHead, RotatedGFLHead, RotatedLDHead):
+    for cls in (LDHead, RotatedGFLHead, RotatedLDHead, GFLv2Head, LDGFLv2Head):
         assert cls.__bases__ == (GFLHead,)
         # the subclasses set defaults only: every method body is GFLHead's
         own = {k for k, v in vars(cls).items() if inspect.isfunction(v)}

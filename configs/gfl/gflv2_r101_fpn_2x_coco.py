@@ -1,5 +1,7 @@
-# HikariTJU/LD config name: GFLv2 R-101 2x COCO. Not implemented in this project; every tool stops on it
-# with the message below (docs/upstream_configs.md).
-upstream_alias = dict(
-    repo='HikariTJU/LD', name='gflv2_r101_fpn_2x_coco',
-    refused='GFLv2 (DGQP) is not implemented yet; the GFL (v1) teachers are configs/gfl/gfl_r101_fpn_ms-2x_coco.py, configs/gfl/gfl_r101-dcn_fpn_ms-2x_coco.py, configs/gfl/gfl_r101_fpn_16e_voc.py')
+# GFLv2 R-101-FPN, multi-scale (short side 480-800) 2x COCO: the GFLv2 teacher of
+# ../ld/ld_r50-gflv2-r101_fpn_1x_coco.py (HikariTJU/LD: gflv2_r101_fpn_2x_coco, gfocal_r101_fpn_ms2x).
+_base_ = './gfl_r101_fpn_ms-2x_coco.py'
+model = dict(
+    bbox_head=dict(
+        type='GFLv2Head',
+        quality_branch=dict(type='DGQP', reg_topk=4, reg_channels=64, add_mean=True)))

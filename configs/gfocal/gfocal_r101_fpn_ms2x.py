@@ -1,5 +1,4 @@
-# HikariTJU/LD config name: GFLv2 R-101 ms-2x COCO teacher. Not implemented in this project; every tool stops on it
-# with the message below (docs/upstream_configs.md).
-upstream_alias = dict(
-    repo='HikariTJU/LD', name='gfocal_r101_fpn_ms2x',
-    refused='GFLv2 (DGQP) is not implemented yet; the GFL (v1) teachers are configs/gfl/gfl_r101_fpn_ms-2x_coco.py, configs/gfl/gfl_r101-dcn_fpn_ms-2x_coco.py, configs/gfl/gfl_r101_fpn_16e_voc.py')
+# HikariTJU/LD config name, kept so that its README commands run as written: GFLv2 R-101 ms-2x COCO teacher.
+# This project's config: configs/gfl/gflv2_r101_fpn_2x_coco.py (tools print that name when this file is loaded; docs/upstream_configs.md).
+_base_ = '../gfl/gflv2_r101_fpn_2x_coco.py'
+upstream_alias = dict(repo='HikariTJU/LD', name='gfocal_r101_fpn_ms2x', ours='configs/gfl/gflv2_r101_fpn_2x_coco.py')

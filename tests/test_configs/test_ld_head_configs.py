@@ -37,14 +37,21 @@ EXPECTED = {
     'im-decouple_r50-gfl-r101_fpn_1x_coco.py': ((0, 0, 0, 0), 'decouple'),
     'self-ld_r50-gfl-r50_fpn_1x_coco.py': ((0.25, 0, 0, 0), None),
     'ld-vlr-kdvlr_r18-gfl-r101_fpn_4e_voc.py': ((0.25, 0.25, 0, 10), None),
+    'ld_r50-gflv2-r101_fpn_1x_coco.py': ((0.25, 0, 0, 0), None),
+    'ld_r101-gflv2-r101-dcn_fpn_2x_coco.py': ((0.25, 0, 0, 0), None),
+    'ld-vlr-kd_r18-slim-gflv2-r18-slim_fpn_synthetic_coco.py': ((0.25, 0.25, 10, 0), None),
 }
+#: the LD student head of each family (GFL; GFLv2 students are the configs with 'gflv2' in the name)
+LD_HEAD_TYPES = ('LDHead', 'LDGFLv2Head')
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_loads_and_teacher_is_compatible(path):
     cfg = Config.fromfile(path)
     model = cfg.model
-    assert model.type == 'KDSingleStageDetector' and model.bbox_head.type == 'LDHead'
+    assert model.type == 'KDSingleStageDetector' and model.bbox_head.type in LD_HEAD_TYPES
+    # a GFLv2 student distils from a GFLv2 teacher (same DGQP branch; docs/ld.md "GFLv2")
+    assert (model.bbox_head.type == 'LDGFLv2Head') == ('gflv2' in osp.basename(path))
     teacher = model.teacher_config
     assert osp.isabs(teacher) and osp.dirname(path) in teacher   # relative to the config file
     assert osp.isfile(teacher), f'{path}: teacher config {osp.relpath(teacher, ROOT)} does not exist'

@@ -34,9 +34,9 @@ ROTATED_LD_NAMES = ['ld/rotated_retinanet_distribution_hbb_kld_r18_r34_fpn_1x_do
                     'kld/rotated_retinanet_distribution_hbb_kld_r34_fpn_2x_dota_oc',
                     'rotated_retinanet/rotated_retinanet_hbb_r50_fpn_1x_dota_oc']
 # not implemented here (refused); everything else is an alias
-REFUSED = {'ld_gflv2_r101_r50_fpn_coco_1x', 'ld_gflv2_r101dcn_r101_fpn_coco_2x', 'ld_r50_atss_r101_1x',
-           'ld_r50_fcos_r101_1x', 'ld_retina_r50_1x', 'ld_r50_faster_r101_1x', 'gfocal_r101_fpn_ms2x',
-           'gfocal_r101dcn_2x', 'atss_gfl_r101_2x', 'fcos_gfl_r101_2x_center', 'retinagfl_r101_2x_coco',
+REFUSED = {'ld_r50_atss_r101_1x',
+           'ld_r50_fcos_r101_1x', 'ld_retina_r50_1x', 'ld_r50_faster_r101_1x', 'atss_gfl_r101_2x',
+           'fcos_gfl_r101_2x_center', 'retinagfl_r101_2x_coco',
            'fasterrcnn_gfl_r101_2x'}
 # aliases that add one override of the upstream file to this project's config: dotted key -> value
 OVERRIDES = {'ld_r50_gflv1_r101_fpn_coco_1x': {'model.bbox_head.loss_kd.loss_weight': 5,

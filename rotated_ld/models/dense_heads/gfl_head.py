@@ -7,12 +7,15 @@ student of LD. This class is composed of
   distributions, xyxy boxes (GFL); ``'rbox'`` — 4 edge distributions in the box's rotated frame plus
   the angle from an angle coder (``gfl_angle`` branch, circular bins; the project's angle-aware
   rotated GFL, docs/rotated_ld.md);
+* an optional **quality branch** (``quality_branch``, :class:`~.dgqp.DGQP`): GFLv2's
+  distribution-guided quality predictor; the class outputs become the log-odds of ``σ(cls) · q``
+  (``GFLv2Head`` / ``LDGFLv2Head``);
 * an optional **LD plug-in** (``distiller``, the LD engine :class:`~rotated_ld.models.distillers.LDDistiller`,
   plus ``angle_distiller`` for the angle bins): with it the head is an LD student and adds the
   distillation terms to its losses (teacher outputs from :class:`KDSingleStageDetector`).
 
-``LDHead``, ``RotatedGFLHead`` and ``RotatedLDHead`` are subclasses that only set these defaults
-(one class each, so configs and checkpoints keep their names).
+``LDHead``, ``RotatedGFLHead``, ``RotatedLDHead``, ``GFLv2Head`` and ``LDGFLv2Head`` are subclasses that
+only set these defaults (one class each, so configs and checkpoints keep their names).
 
 Differences from mmdet's ``GFLHead``: levels are flattened once and each loss is computed in one
 call (no per-level ``multi_apply``); assignment is ATSS on square priors of side
@@ -138,6 +141,8 @@ class GFLHead(BaseDenseHead, BaseModule):
         loss_cls / loss_dfl / loss_bbox: QFL 1.0, DFL 0.25, GIoU 2.0 (hbox) | ``RotatedIoULoss`` 2.0.
         loss_angle: ``'rbox'`` with a distribution coder: circular DFL (``CircularDFLoss``, 0.25).
         distiller: LD plug-in (``LDDistiller`` config) or ``None`` (a plain GFL head).
+        quality_branch: ``dict(type='DGQP', reg_topk=4, reg_channels=64, add_mean=True)`` (GFLv2, module
+            ``reg_conf``; ``'hbox'`` only) or ``None`` (GFL: class logits as they are).
         train_cfg: ``dict(assigner=dict(type='ATSSAssigner' | 'RotatedATSSAssigner', topk=9))``.
         test_cfg: ``dict(nms_pre, min_bbox_size, score_thr, nms=dict(type, iou_threshold), max_per_img)``
             (defaults: hbox ``nms`` 0.6 / 1000 / 100; rbox ``nms_rotated`` 0.1 / 2000 / 2000); ``nms.type``
@@ -162,8 +167,8 @@ class GFLHead(BaseDenseHead, BaseModule):
                  angle_coder: Optional[dict] = None, bbox_coder: Optional[dict] = None,
                  loss_cls: dict = _QFL, loss_dfl: dict = _DFL, loss_bbox: Optional[dict] = None,
                  loss_angle: Optional[dict] = _CDFL, distiller: Optional[dict] = None,
-                 train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 quality_branch: Optional[dict] = None, train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if conv_cfg is not None:
             raise ValueError(f'conv_cfg={conv_cfg}: only plain convs are supported in the head')
@@ -196,6 +201,12 @@ class GFLHead(BaseDenseHead, BaseModule):
         self.integral = Integral(reg_max)  # buffer ``integral.project`` as in mmdet checkpoints
         self._init_layers()
         self._init_weights()
+        if quality_branch is not None and self.box_type != 'hbox':
+            raise ValueError(f'quality_branch={quality_branch}: the DGQP branch is defined on horizontal '
+                             f'boxes (box_type="hbox"); got {self.box_type!r}')
+        # GFLv2's quality predictor (None = GFL v1); name and layout of the GFocalV2 checkpoints
+        self.reg_conf = (MODELS.build(dict(quality_branch, reg_max=reg_max))
+                         if quality_branch is not None else None)
         self.loss_angle = (MODELS.build(dict(loss_angle)) if self.box_type == 'rbox' and loss_angle is not None
                            and self.angle_coder.is_distribution else None)
         # the LD plug-in (the subclasses LDHead / RotatedLDHead set it; None = a plain GFL head)
@@ -268,8 +279,11 @@ class GFLHead(BaseDenseHead, BaseModule):
         cls_scores, bbox_preds, angle_preds = [], [], []
         for x, scale in zip(feats, self.scales):
             c, r = run_towers(x, self.cls_convs, self.reg_convs)
-            cls_scores.append(self.gfl_cls(c))
-            bbox_preds.append(scale(self.gfl_reg(r)).float())
+            cls, reg = self.gfl_cls(c), scale(self.gfl_reg(r)).float()
+            if self.reg_conf is not None:  # GFLv2: log-odds of σ(cls) · DGQP quality
+                cls = self.reg_conf.joint_logits(cls, reg)
+            cls_scores.append(cls)
+            bbox_preds.append(reg)
             if rotated:
                 angle_preds.append(self.gfl_angle(r).float())
         return (cls_scores, bbox_preds, angle_preds) if rotated else (cls_scores, bbox_preds)

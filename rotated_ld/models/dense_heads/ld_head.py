@@ -44,7 +44,12 @@ class LDHead(GFLHead):
 
     def __init__(self, num_classes: int, in_channels: int, *, distiller: Optional[dict] = None,
                  gibox_cfg: Optional[dict] = None, **kwargs: Any) -> None:
-        legacy = pop_gfl_head_keys(kwargs)
-        super().__init__(num_classes, in_channels,
-                         distiller=distiller_cfg(distiller_cfg(GFL_DISTILLER, legacy), distiller), **kwargs)
+        super().__init__(num_classes, in_channels, distiller=ld_distiller_cfg(distiller, kwargs), **kwargs)
         self.gibox_cfg.update(gibox_cfg or {})
+
+
+def ld_distiller_cfg(distiller: Optional[dict], head_kwargs: dict) -> dict:
+    """The LD plug-in config of a GFL-family LD head: :data:`GFL_DISTILLER`, updated with the older
+    head-level keys (popped from ``head_kwargs``), then with the config's ``distiller=dict(...)``."""
+    legacy = pop_gfl_head_keys(head_kwargs)
+    return distiller_cfg(distiller_cfg(GFL_DISTILLER, legacy), distiller)
