@@ -14,6 +14,8 @@ from rotated_ld.models.dense_heads import (
     GFLv2Head,
     LDGFLv2Head,
     LDHead,
+    LDRetinaHead,
+    RetinaGFLHead,
     RotatedGFLHead,
     RotatedLDHead,
     RotatedLDRetinaHead,
@@ -42,13 +44,16 @@ def test_gfl_family_is_one_head_with_geometry_and_plugin():
         # the subclasses set defaults only: every method body is GFLHead's
         own = {k for k, v in vars(cls).items() if inspect.isfunction(v)}
         assert own <= {'__init__'}, (cls.__name__, own)
-    assert RotatedLDRetinaHead.__bases__ == (RotatedRetinaHead,)
-    assert {k for k, v in vars(RotatedLDRetinaHead).items() if inspect.isfunction(v)} <= {'__init__'}
+    # the RetinaNet family is one anchor head with a box coding (rbox deltas / hbox GFL edges) and the plug-in
+    for cls in (RotatedLDRetinaHead, RetinaGFLHead, LDRetinaHead):
+        assert cls.__bases__ == (RotatedRetinaHead,)
+        assert {k for k, v in vars(cls).items() if inspect.isfunction(v)} <= {'__init__'}
     kw = dict(num_classes=3, in_channels=8, feat_channels=8, stacked_convs=1)
     heads = [GFLHead(norm_cfg=None, **kw), LDHead(norm_cfg=None, **kw), RotatedGFLHead(norm_cfg=None, **kw),
-             RotatedLDHead(norm_cfg=None, **kw), RotatedRetinaHead(**kw), RotatedLDRetinaHead(**kw)]
-    assert [h.box_type for h in heads[:4]] == ['hbox', 'hbox', 'rbox', 'rbox']
+             RotatedLDHead(norm_cfg=None, **kw), RotatedRetinaHead(**kw), RotatedLDRetinaHead(**kw),
+             RetinaGFLHead(**kw), LDRetinaHead(**kw)]
+    assert [h.box_type for h in heads] == ['hbox', 'hbox', 'rbox', 'rbox', 'rbox', 'rbox', 'hbox', 'hbox']
     assert [type(h.distiller).__name__ if h.distiller is not None else None for h in heads] == \
-        [None, 'LDDistiller', None, 'LDDistiller', None, 'LDDistiller']
+        [None, 'LDDistiller', None, 'LDDistiller', None, 'LDDistiller', None, 'LDDistiller']
     assert all(isinstance(h.distiller, LDDistiller) for h in heads if h.distiller is not None)
     assert all(callable(h.distill_regions) for h in heads)

@@ -56,7 +56,7 @@ def head_kind(head: nn.Module) -> str:
 
     if isinstance(head, GFLHead):
         return 'rotated_gfl' if head.box_type == 'rbox' else 'gfl'
-    if isinstance(head, RotatedRetinaHead):
+    if isinstance(head, RotatedRetinaHead) and head.box_type == 'rbox':  # not the horizontal RetinaGFLHead
         return 'rotated_retina'
     raise ValueError(f'{type(head).__name__} cannot be exported; supported heads: {SUPPORTED_HEADS}')
 

@@ -1,4 +1,8 @@
-"""Rotated RetinaNet head with optional distribution deltas (mmrotate / Rotated-LD / JDet).
+"""The one RetinaNet anchor head: rotated RetinaNet with optional distribution deltas (mmrotate /
+Rotated-LD / JDet) and, as ``box_type='hbox'``, the LD repository's horizontal RetinaNet whose box
+branch is GFL's edge distributions (``RetinaGFLHead`` / ``LDRetinaHead``, :mod:`.anchor_coding`).
+The rest of this docstring describes the rotated coding (``box_type='rbox'``, the default); what
+differs for ``'hbox'`` is in :mod:`.anchor_coding` and docs/ld.md.
 
 Anchor-based: 9 horizontal anchors per location (``RotatedAnchorGenerator``: octave base scale 4,
 3 scales, ratios 1/0.5/2), FPN P3–P7, two towers of ``stacked_convs`` 3×3 convs, 3×3 output
@@ -39,12 +43,12 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from rotated_ld.registry import MODELS, TASK_UTILS
-from rotated_ld.structures.bbox import regularize_rboxes, rescale_rboxes
 
-from ..distillers import DistillRegions, RegionInputs
-from ..layers import build_towers, run_towers
+from ..distillers import DistillRegions, RegionInputs, quality_weights
+from ..layers import Integral, build_towers, run_towers
 from ..task_modules.coders.distribution_delta import DEFAULT_RANGES, DistributionDelta
 from ..utils import empty_instances, multiclass_nms
+from .anchor_coding import build_anchor_coding
 from .base_dense_head import BaseDenseHead
 
 DEFAULT_ANCHORS = dict(type='RotatedAnchorGenerator', octave_base_scale=4, scales_per_octave=3,
@@ -53,8 +57,8 @@ DEFAULT_ASSIGNER = dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.4,
                         iou_mode='circumscribed_hbox')
 DEFAULT_LOSS_CLS = dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0)
 DEFAULT_LOSS_BBOX = dict(type='L1Loss', loss_weight=1.0)
-DEFAULT_TEST = dict(nms_pre=2000, min_bbox_size=0, score_thr=0.05,
-                    nms=dict(type='nms_rotated', iou_threshold=0.1), max_per_img=2000)
+LD_MAIN_WEIGHTS = ('one', 'quality')
+LD_SOFTMAX = ('per_distribution', 'joint')
 
 
 class RetinaTargets(NamedTuple):
@@ -63,11 +67,12 @@ class RetinaTargets(NamedTuple):
     Attributes:
         labels (Tensor): (B, N) long; ``num_classes`` = background.
         label_weights (Tensor): (B, N) 1 for positives and negatives, 0 for ignored priors.
-        bbox_targets (Tensor): (B, N, 5) encoded deltas at positives, 0 elsewhere.
-        gt_boxes (Tensor): (B, N, 5) assigned GT box at positives, 0 elsewhere.
+        bbox_targets (Tensor): (B, N, D) encoded deltas at positives (``'hbox'``: the GT box), 0
+            elsewhere; ``D`` = 5 rotated, 4 horizontal.
+        gt_boxes (Tensor): (B, N, D) assigned GT box at positives, 0 elsewhere.
         pos_mask (Tensor): (B, N) bool.
         avg_factor (float): ``Σ_images max(#pos, 1)`` (mmdet anchor-head normaliser).
-        gt_bboxes (list[Tensor]): per image (G_i, 5) GTs in the head's angle version.
+        gt_bboxes (list[Tensor]): per image (G_i, 5) GTs in the head's angle version ((G_i, 4) xyxy).
     """
 
     labels: Tensor
@@ -80,13 +85,15 @@ class RetinaTargets(NamedTuple):
 
 
 class FlatRetinaOutputs(NamedTuple):
-    """Head outputs flattened over levels: cls (B, N, C), reg (B, N, 5·R | 5), deltas (B, N, 5)."""
+    """Head outputs flattened over levels: cls (B, N, C), reg (B, N, 5·R | 5 | 4·R), deltas (B, N, 5)
+    (``'hbox'``: (B, N, 4) edge distances in stride units), priors (N, 5 | 4), strides (N,) of each prior."""
 
     cls: Tensor
     reg: Tensor
     deltas: Tensor
     priors: Tensor
     num_level_priors: list
+    strides: Optional[Tensor] = None
 
 
 def _build(cfg, registry=MODELS):
@@ -97,7 +104,8 @@ def _build(cfg, registry=MODELS):
 
 @MODELS.register_module()
 class RotatedRetinaHead(BaseDenseHead, BaseModule):
-    """Rotated RetinaNet head, plain or with distribution deltas.
+    """The RetinaNet anchor head: rotated, plain or with distribution deltas (default), or horizontal
+    with GFL edge distributions (``box_type='hbox'``).
 
     Args:
         num_classes (int): number of classes ``C`` (no background channel, sigmoid).
@@ -105,22 +113,31 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         feat_channels (int): tower channels. Default 256.
         stacked_convs (int): convs per tower. Default 4.
         norm_cfg (dict, optional): tower norm (none in the references).
-        angle_version (str): ``'oc'`` | ``'le90'`` | ``'le135'``; must equal the coder's.
+        angle_version (str | None): ``'oc'`` | ``'le90'`` | ``'le135'``; must equal the coder's
+            (``None`` for ``'hbox'``).
         anchor_generator (dict): ``RotatedAnchorGenerator`` config.
         bbox_coder (dict): ``DeltaXYWHAOBBoxCoder`` config (its ``angle_version`` defaults to
             the head's).
         reg_max (int | None): ``None`` plain deltas; else bins − 1 of each delta distribution
-            (8 in the references).
+            (8 in the references; ``'hbox'``: of each edge distribution, 16).
         delta_ranges (Sequence): supports of the 5 distributions (``DEFAULT_RANGES``).
         reg_decoded_bbox (bool): box loss on decoded boxes (GWD/KLD) instead of deltas (L1).
         loss_cls (dict): default ``FocalLoss`` (γ 2, α 0.25).
-        loss_bbox (dict): ``L1Loss`` (default) | ``GDLoss`` | ``GDLoss_v1``.
+        loss_bbox (dict): ``L1Loss`` (default) | ``GDLoss`` | ``GDLoss_v1``; ``'hbox'``: ``GIoULoss``.
+        loss_dfl (dict, optional): ``'hbox'`` only: DFL on the edge distributions of the positives
+            (weight 1 per edge, mean over positives × 4 edges); none in the LD repository's head.
+        box_type (str, optional): ``'rbox'`` (class default) or ``'hbox'`` (:mod:`.anchor_coding`).
         train_cfg (dict): ``assigner`` (``MaxIoUAssigner`` config), ``allowed_border`` (−1 only),
             ``pos_weight`` (−1 → 1).
         test_cfg (dict): ``nms_pre``, ``score_thr``, ``nms=dict(iou_threshold)``,
             ``max_per_img``, ``min_bbox_size``.
         distiller (dict, optional): the LD plug-in (an ``LDDistiller`` config; set by
-            :class:`RotatedLDRetinaHead`); ``None`` = a plain head.
+            :class:`RotatedLDRetinaHead` / ``LDRetinaHead``); ``None`` = a plain head.
+        ld_main_weight (str): Main-region weight of positives for the LD plug-in: ``'one'``
+            (Rotated-LD / JDet) or ``'quality'`` (``max_c σ(cls)``, the LD repository's ``LDRetinaHead``).
+        ld_softmax (str): ``'per_distribution'`` (one softmax per edge / delta, the LD paper) or
+            ``'joint'`` (one softmax over all ``4·R`` edge bins of an anchor, as the LD repository's
+            ``LDRetinaHead`` passes the whole row to its KL).
 
     Example:
         >>> head = RotatedRetinaHead(3, 8, feat_channels=8, stacked_convs=1, reg_max=8,
@@ -136,7 +153,7 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
                  feat_channels: int = 256,
                  stacked_convs: int = 4,
                  norm_cfg: Optional[dict] = None,
-                 angle_version: str = 'oc',
+                 angle_version: Optional[str] = 'oc',
                  anchor_generator: dict = DEFAULT_ANCHORS,
                  bbox_coder: Optional[dict] = None,
                  reg_max: Optional[int] = 8,
@@ -144,12 +161,16 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
                  reg_decoded_bbox: bool = False,
                  loss_cls: Optional[dict] = None,
                  loss_bbox: Optional[dict] = None,
+                 loss_dfl: Optional[dict] = None,
+                 box_type: Optional[str] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  distiller: Optional[dict] = None,
+                 ld_main_weight: str = 'one',
+                 ld_softmax: str = 'per_distribution',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        from ..losses import focal_loss, gaussian_loss, l1_loss  # noqa: F401  (register the losses)
+        from ..losses import dfl, focal_loss, gaussian_loss, iou_loss, l1_loss  # noqa: F401  (register the losses)
         from ..task_modules import assigners, coders, prior_generators  # noqa: F401
 
         self.num_classes = num_classes
@@ -159,44 +180,49 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         self.norm_cfg = norm_cfg
         self.angle_version = angle_version
         self.prior_generator = TASK_UTILS.build(copy.deepcopy(anchor_generator))
-        if self.prior_generator.box_dim != 5:
-            raise ValueError('anchor_generator must produce (cx, cy, w, h, 0) priors: use RotatedAnchorGenerator')
         self.strides = list(self.prior_generator.strides)
         self.num_base_priors = self.prior_generator.num_base_priors[0]
-        coder_cfg = dict(type='DeltaXYWHAOBBoxCoder', angle_version=angle_version)
-        coder_cfg.update(bbox_coder or {})
-        self.bbox_coder = TASK_UTILS.build(coder_cfg)
-        if self.bbox_coder.angle_version != angle_version:
-            raise ValueError(f'bbox_coder angle_version={self.bbox_coder.angle_version!r} differs from '
-                             f'the head angle_version={angle_version!r}')
-        gen_compat = getattr(self.prior_generator, 'compat', None)
-        if gen_compat != getattr(self.bbox_coder, 'compat', None):
-            raise ValueError(f'anchor_generator compat={gen_compat!r} but bbox_coder compat='
-                             f'{getattr(self.bbox_coder, "compat", None)!r}: set both to the same value '
-                             "(None: exact; 'mmrotate0' / 'mmrotate1': imported mmrotate weights)")
+        self.box_type = box_type or self.default_box_type
+        self.coding = build_anchor_coding(self.box_type, angle_version=angle_version, bbox_coder=bbox_coder,
+                                          prior_generator=self.prior_generator, reg_decoded_bbox=reg_decoded_bbox)
+        self.bbox_coder = getattr(self.coding, 'bbox_coder', None)
         self.reg_max = reg_max
-        self.delta_dist = DistributionDelta(reg_max, delta_ranges) if reg_max is not None else None
+        hbox = self.box_type == 'hbox'
+        self.delta_dist = DistributionDelta(reg_max, delta_ranges) if reg_max is not None and not hbox else None
+        # GFL's edge bins (buffer ``integral.project`` as in the LD repository's checkpoints)
+        self.integral = Integral(self.coding.reg_channels(reg_max) // 4 - 1) if hbox else None
         self.delta_ranges = self.delta_dist.ranges if self.delta_dist is not None else None
         self.distill_compat_attrs = ('delta_ranges',)
         self.reg_decoded_bbox = reg_decoded_bbox
         self.loss_cls = _build(loss_cls if loss_cls is not None else DEFAULT_LOSS_CLS)
         self.loss_bbox = _build(loss_bbox if loss_bbox is not None else DEFAULT_LOSS_BBOX)
+        if loss_dfl is not None and not hbox:
+            raise ValueError("loss_dfl applies to edge distributions (box_type='hbox'); rotated deltas have no DFL")
+        self.loss_dfl = _build(loss_dfl)
+        for name, value, valid in (('ld_main_weight', ld_main_weight, LD_MAIN_WEIGHTS),
+                                   ('ld_softmax', ld_softmax, LD_SOFTMAX)):
+            if value not in valid:
+                raise ValueError(f'{name}={value!r}; expected one of {valid}')
+        self.ld_main_weight, self.ld_softmax = ld_main_weight, ld_softmax
         self.train_cfg = dict(train_cfg or {})
-        self.test_cfg = dict(DEFAULT_TEST, **(test_cfg or {}))
+        self.test_cfg = dict(self.coding.default_test_cfg, **(test_cfg or {}))
         self.assigner = TASK_UTILS.build(copy.deepcopy(self.train_cfg.get('assigner', DEFAULT_ASSIGNER)))
         if self.train_cfg.get('allowed_border', -1) >= 0:
             raise ValueError('allowed_border >= 0 is not supported (all references use -1)')
         self._init_layers()
         if distiller and reg_max is None:
             raise ValueError(f'{type(self).__name__} distils delta distributions: set reg_max (8 as the references)')
-        # the LD plug-in: anchors are rboxes (box_type='rbox')
-        self.distiller = MODELS.build(dict(distiller, box_type='rbox')) if distiller else None
+        # the LD plug-in (its VLR overlaps follow the GT box type)
+        self.distiller = MODELS.build(dict(distiller, box_type=self.box_type)) if distiller else None
+
+    #: coding of the class when ``box_type`` is not given (``RetinaGFLHead`` / ``LDRetinaHead``: ``'hbox'``)
+    default_box_type = 'rbox'
 
     # ------------------------------------------------------------------ layers
     @property
     def reg_channels(self) -> int:
-        """Box channels per anchor: ``5·(reg_max + 1)`` or 5."""
-        return 5 * (self.reg_max + 1) if self.reg_max is not None else 5
+        """Box channels per anchor: ``5·(reg_max + 1)`` or 5 (``'hbox'``: ``4·(reg_max + 1)``)."""
+        return self.coding.reg_channels(self.reg_max)
 
     def _init_layers(self) -> None:
         # attribute names as mmdet/mmrotate RetinaHead (checkpoint keys)
@@ -233,7 +259,10 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         return cls, reg
 
     def reg_to_deltas(self, reg: Tensor) -> Tensor:
-        """``(..., 5·R)`` bin logits → ``(..., 5)`` expected deltas; plain deltas unchanged."""
+        """``(..., 5·R)`` bin logits → ``(..., 5)`` expected deltas; plain deltas unchanged;
+        ``'hbox'``: ``(..., 4·R)`` → ``(..., 4)`` expected edge distances (stride units)."""
+        if self.integral is not None:
+            return self.integral(reg)
         return self.delta_dist(reg) if self.delta_dist is not None else reg.float()
 
     def priors(self, featmap_sizes: Sequence, device, dtype=torch.float32) -> tuple[Tensor, list[int]]:
@@ -245,28 +274,21 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         """Per-level outputs → :class:`FlatRetinaOutputs` (concatenated logits, expected deltas, anchors)."""
         cls, reg = self.concat_levels(cls_scores, bbox_preds)
         priors, nlp = self.priors([c.shape[-2:] for c in cls_scores], cls.device)
-        return FlatRetinaOutputs(cls, reg, self.reg_to_deltas(reg), priors, nlp)
+        strides = torch.repeat_interleave(torch.tensor(self.strides, dtype=priors.dtype, device=priors.device),
+                                          torch.as_tensor(nlp, device=priors.device))
+        return FlatRetinaOutputs(cls, reg, self.reg_to_deltas(reg), priors, nlp, strides)
 
     # ------------------------------------------------------------------ targets
-    def _gt_rboxes(self, gt: InstanceData) -> Tensor:
-        from rotated_ld.structures.bbox import regularize_rboxes
-
-        boxes = gt.bboxes
-        if boxes.shape[-1] != 5:
-            raise ValueError(f'RotatedRetinaHead needs (G, 5) rbox GTs, got {tuple(boxes.shape)}')
-        if getattr(self.bbox_coder, 'compat', None) == 'mmrotate1':
-            return boxes.float()  # 1.x regularises GTs once, inside encode (float32 bits matter at ±45° ties)
-        return regularize_rboxes(boxes.float(), self.angle_version) if boxes.numel() else boxes.float()
-
     def get_targets(self, priors: Tensor, batch_gt_instances: Sequence[InstanceData],
                     batch_gt_instances_ignore: Optional[Sequence] = None) -> RetinaTargets:
-        """Max-IoU assignment and delta encoding for every image (priors shared by all images)."""
+        """Max-IoU assignment and delta encoding for every image (priors shared by all images).
+        ``priors``: (N, 5) rbox anchors, or (N, 4) xyxy for ``'hbox'``."""
         labels, label_weights, targets, gt_boxes, gts_out = [], [], [], [], []
         num_pos_total = 0.0
         N = priors.shape[0]
         pos_w = self.train_cfg.get('pos_weight', -1)
         for i, gt in enumerate(batch_gt_instances):
-            boxes = self._gt_rboxes(gt).to(priors.device)
+            boxes = self.coding.prepare_gts(gt.bboxes).to(priors.device)
             gt_labels = gt.labels.to(priors.device).long()
             ign = None
             if batch_gt_instances_ignore is not None and batch_gt_instances_ignore[i] is not None:
@@ -279,11 +301,12 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
             lw = (pos | neg).float()
             if pos_w > 0:
                 lw[pos] = float(pos_w)
-            assigned = priors.new_zeros((N, 5))
-            tgt = priors.new_zeros((N, 5))
+            D = self.coding.box_dim
+            assigned = priors.new_zeros((N, D))
+            tgt = priors.new_zeros((N, D))
             if pos.any():
                 assigned[pos] = boxes[res.gt_inds[pos] - 1]
-                tgt[pos] = self.bbox_coder.encode(priors[pos], assigned[pos]).to(tgt.dtype)
+                tgt[pos] = self.coding.encode(priors[pos], assigned[pos]).to(tgt.dtype)
             labels.append(lab)
             label_weights.append(lw)
             targets.append(tgt)
@@ -316,29 +339,43 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         loss_cls = self.loss_cls(flat.cls.reshape(-1, C), t.labels.reshape(-1), t.label_weights.reshape(-1),
                                  avg_factor=t.avg_factor)
         pos = t.pos_mask
+        losses = dict(loss_cls=loss_cls)
         if not bool(pos.any()):
-            loss_bbox = flat.reg.sum() * 0
+            losses['loss_bbox'] = flat.reg.sum() * 0
+            if self.loss_dfl is not None:
+                losses['loss_dfl'] = flat.reg.sum() * 0
         else:
             deltas = flat.deltas[pos]
-            if self.reg_decoded_bbox:
-                priors = flat.priors[None].expand(pos.shape[0], -1, -1)[pos]
-                loss_bbox = self.loss_bbox(self.bbox_coder.decode(priors, deltas), t.gt_boxes[pos],
-                                           weight=torch.ones_like(deltas), avg_factor=t.avg_factor)
-            else:
-                loss_bbox = self.loss_bbox(deltas, t.bbox_targets[pos], weight=torch.ones_like(deltas),
-                                           avg_factor=t.avg_factor)
-        return dict(loss_cls=loss_cls, loss_bbox=loss_bbox,
-                    num_pos=flat.cls.new_tensor(float(pos.sum())))
+            B = pos.shape[0]
+            priors = flat.priors[None].expand(B, -1, -1)[pos]
+            strides = flat.strides[None].expand(B, -1)[pos]
+            losses['loss_bbox'] = self.coding.box_loss(self.loss_bbox, self.reg_decoded_bbox, priors, deltas,
+                                                       t.bbox_targets[pos], t.gt_boxes[pos], strides, t.avg_factor)
+            if self.loss_dfl is not None:
+                R = self.reg_max + 1
+                edges = self.coding.edge_targets(priors, t.gt_boxes[pos], strides, self.reg_max)
+                losses['loss_dfl'] = self.loss_dfl(flat.reg[pos].reshape(-1, R), edges.reshape(-1),
+                                                   weight=torch.ones_like(edges.reshape(-1)),
+                                                   avg_factor=4.0 * t.avg_factor)
+        losses['num_pos'] = flat.cls.new_tensor(float(pos.sum()))
+        return losses
 
     # ------------------------------------------------------------------ LD plug-in
     def region_inputs(self, flat: FlatRetinaOutputs, targets: RetinaTargets) -> RegionInputs:
-        """What the LD engine needs: anchors (N, 5), GTs in the head's angle version, positives
-        (weight 1), label weights; no padding mask and no assigner thresholds (max-IoU assigner)."""
+        """What the LD engine needs: anchors (N, 5) (``'hbox'``: (N, 4) xyxy), GTs as assigned,
+        positives (weight 1, or ``max_c σ(cls)`` with ``ld_main_weight='quality'``), label weights;
+        no padding mask and no assigner thresholds (max-IoU assigner: the VLR computes ATSS's)."""
         nlp = list(flat.num_level_priors)
         level_ids = torch.repeat_interleave(torch.arange(len(nlp), device=flat.priors.device),
                                             torch.as_tensor(nlp, device=flat.priors.device))
-        return RegionInputs(flat.priors, nlp, level_ids, list(targets.gt_bboxes), targets.pos_mask,
-                            targets.pos_mask.float(), label_weights=targets.label_weights)
+        pos = targets.pos_mask
+        if self.ld_main_weight == 'quality':
+            B, N, C = flat.cls.shape
+            pos_weight = quality_weights(flat.cls.reshape(B * N, C), pos.reshape(-1)).reshape(B, N)
+        else:
+            pos_weight = pos.float()
+        return RegionInputs(flat.priors, nlp, level_ids, list(targets.gt_bboxes), pos, pos_weight,
+                            label_weights=targets.label_weights)
 
     def distill_regions(self, flat: FlatRetinaOutputs, targets: RetinaTargets) -> DistillRegions:
         """LD (``main_*``) and KD (``kd_*``) regions of a batch, ``P = B·N`` rows."""
@@ -354,6 +391,12 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
             return {}
         if teacher_outs is None:
             raise ValueError(f'{type(self).__name__}.loss needs teacher_outs (train it inside KDSingleStageDetector)')
+        want = (self.num_base_priors * self.num_classes, self.num_base_priors * self.reg_channels)
+        got = (teacher_outs[0][0].shape[1], teacher_outs[1][0].shape[1])
+        if got != want:  # before flattening, which would fail with a bare reshape error
+            raise ValueError(f'teacher outputs have {got[0]} class / {got[1]} box channels per location, the '
+                             f'student {want[0]} / {want[1]}: teacher and student must share anchors, reg_max '
+                             'and classes')
         t_cls, t_reg = self.concat_levels(*teacher_outs[:2])
         if t_reg.shape != flat.reg.shape or t_cls.shape != flat.cls.shape:
             raise ValueError(f'teacher outputs cls {tuple(t_cls.shape)} / reg {tuple(t_reg.shape)} differ from '
@@ -363,8 +406,10 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         B, N, C = flat.cls.shape
         # 'mean' divides by the number of region rows (JDet's element mean), not by Σ weight
         avg = regions.main_mask.sum().float() if self.distiller.ld_normalize == 'mean' else None
+        # 'joint': one distribution over the whole row (the LD repository's LDRetinaHead)
+        bins = self.reg_channels if self.ld_softmax == 'joint' else self.reg_max + 1
         return self.distiller(student_reg=flat.reg.reshape(B * N, -1), teacher_reg=t_reg.reshape(B * N, -1),
-                              num_bins=self.reg_max + 1, regions=regions,
+                              num_bins=bins, regions=regions,
                               student_cls=flat.cls.reshape(B * N, C), teacher_cls=t_cls.reshape(B * N, C),
                               avg_factor=avg)
 
@@ -374,44 +419,40 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
         """Decode, select and NMS each image; boxes in original-image coordinates if ``rescale``.
 
         Returns:
-            list[InstanceData]: ``bboxes`` (K, 5) in ``angle_version``, ``scores`` (K,),
-            ``labels`` (K,); K ≤ ``max_per_img``.
+            list[InstanceData]: ``bboxes`` (K, 5) in ``angle_version`` (``'hbox'``: (K, 4) xyxy),
+            ``scores`` (K,), ``labels`` (K,); K ≤ ``max_per_img``.
         """
         cfg = self.test_cfg
         cls, reg = self.concat_levels(cls_scores, bbox_preds)
         priors, nlp = self.priors([c.shape[-2:] for c in cls_scores], cls.device)
-        nms_cfg = {'type': 'nms_rotated', 'iou_threshold': 0.1, **(cfg.get('nms') or {})}
-        # mmrotate's heads decode with max_shape=img_shape (centres clamped into the image); the
-        # exact mode leaves centres unclamped, the compat modes reproduce mmrotate
-        clamp = getattr(self.bbox_coder, 'compat', None) is not None
+        nms_cfg = {**self.coding.default_test_cfg['nms'], **(cfg.get('nms') or {})}
         results = []
         for i, meta in enumerate(batch_img_metas):
-            max_shape = tuple(meta['img_shape'][:2]) if clamp and 'img_shape' in meta else None
             boxes_l, scores_l = [], []
             start = 0
-            for n in nlp:  # per-level top-k by max class score (mmdet/mmrotate nms_pre)
+            for n, stride in zip(nlp, self.strides):  # per-level top-k by max class score (mmdet/mmrotate nms_pre)
                 sc = cls[i, start:start + n].float().sigmoid()
                 pri, rg = priors[start:start + n], reg[i, start:start + n]
                 k = cfg.get('nms_pre', -1)
                 if 0 < k < sc.shape[0]:
                     keep = sc.max(1).values.topk(k).indices
                     sc, pri, rg = sc[keep], pri[keep], rg[keep]
-                boxes_l.append(self.bbox_coder.decode(pri, self.reg_to_deltas(rg), max_shape=max_shape))
+                boxes_l.append(self.coding.decode(pri, self.reg_to_deltas(rg), pri.new_full((pri.shape[0],), stride),
+                                                  meta))
                 scores_l.append(sc)
                 start += n
-            # the oc delta is not wrapped (as mmrotate) and edge_swap=False may give w < h:
-            # return boxes in the head's angle version (the same boxes, regularised)
-            boxes, scores = regularize_rboxes(torch.cat(boxes_l), self.angle_version), torch.cat(scores_l)
+            boxes, scores = torch.cat(boxes_l), torch.cat(scores_l)
             if cfg.get('min_bbox_size', 0) > 0:
-                ok = (boxes[:, 2] > cfg['min_bbox_size']) & (boxes[:, 3] > cfg['min_bbox_size'])
+                ok = (self.coding.wh(boxes) > cfg['min_bbox_size']).all(1)
                 boxes, scores = boxes[ok], scores[ok]
             if rescale and 'scale_factor' in meta:
-                boxes = regularize_rboxes(rescale_rboxes(boxes, *meta['scale_factor'][:2]), self.angle_version)
+                boxes = self.coding.rescale(boxes, meta['scale_factor'])
             if boxes.numel() == 0:
-                results.append(empty_instances(5, cls.device))
+                results.append(empty_instances(self.coding.box_dim, cls.device))
                 continue
             # every (box, class) pair over score_thr, then the configured NMS (models/utils/nms.py:
-            # 'nms_rotated' by default, as mmrotate's multiclass_nms_rotated; or e.g. 'rotated_voting_nms')
+            # 'nms_rotated' by default, as mmrotate's multiclass_nms_rotated; or e.g. 'rotated_voting_nms';
+            # 'hbox': 'nms')
             rows, labels = (scores > cfg.get('score_thr', 0.05)).nonzero(as_tuple=True)
             det, det_scores, det_labels, _ = multiclass_nms(
                 boxes[rows], scores[rows, labels], labels, nms_cfg, cfg.get('max_per_img', 2000))

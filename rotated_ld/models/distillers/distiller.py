@@ -26,7 +26,9 @@ The three LD families are configurations of this one class (defaults below, writ
   :class:`~.regions.RotatedLDRegion` for LD and KD alike (KD weighted by the region weight),
   ``'level_mean'`` normalisation (each level's sum divided by its region size), 15 / 15, T 5,
   and ``ld_da`` logged (the angle delta's share of ``loss_ld``, not optimised twice).
-  JDet's variant: ``region=None`` (positives, weight 1), ``kd_region='labelled'``, ``'mean'``.
+  JDet's variant: ``region=None`` (positives, weight 1), ``kd_region='labelled'``, ``'mean'``;
+* the LD repository's horizontal RetinaNet student (``LDRetinaHead``): :data:`LD_RETINA_DISTILLER` —
+  Main = positives with quality weights, VLR on the anchors, KD on the positives.
 
 A term configured ``None`` is absent from the output; a term with ``loss_weight=0`` is returned as
 an exact 0 (still in the graph, DDP-safe) and not computed. Box-type-agnostic: a row of
@@ -81,6 +83,18 @@ ROTATED_LD_RETINA_DISTILLER = dict(
     region=dict(type='RotatedLDRegion', alpha=0.25, topk=9, region_gt='ignore_angle'),
     ld_normalize='level_mean', kd_normalize='level_mean', kd_weight='region',
     log_shares=dict(ld_da=4))
+
+#: HikariTJU/LD ``LDRetinaHead`` (``configs/ld/ld_retina_r50_1x.py``): Main LD 5 T 10 (positives, weight
+#: ``max_c σ(cls)``, Σ/4), its ``loss_ld_neg`` = VLR LD at 0.03 × the Main weight (0.15) T 10 with Σ/4, Main KD
+#: 10 T 8 on the positives (Σ over levels of the level mean); the VLR is computed on the anchors
+LD_RETINA_DISTILLER = dict(
+    type='LDDistiller',
+    loss_ld=dict(type=_KL, loss_weight=5, T=10),
+    loss_ld_vlr=dict(type=_KL, loss_weight=0.15, T=10),
+    loss_kd=dict(type=_KL, loss_weight=10, T=8),
+    loss_kd_vlr=None, loss_im=None,
+    vlr=GFL_DISTILLER['vlr'],
+    ld_divisor=4.0, ld_vlr_divisor=4.0)
 
 
 def distiller_cfg(base: dict, override: Optional[dict] = None) -> dict:
@@ -469,4 +483,4 @@ class LDDistiller(nn.Module):
 
 
 __all__ = ['LDDistiller', 'GFL_DISTILLER', 'ANGLE_DISTILLER', 'ROTATED_LD_RETINA_DISTILLER',
-           'distiller_cfg', 'level_mean']
+           'LD_RETINA_DISTILLER', 'distiller_cfg', 'level_mean']

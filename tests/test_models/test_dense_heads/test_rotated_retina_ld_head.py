@@ -77,7 +77,7 @@ def test_losses_match_slow_per_level_loop():
         s_cls, s_reg = head.concat_levels(*head(feats))
         t_cls, t_reg = head.concat_levels(*teacher)
         flat = head.build_flat_outputs(*head(feats))
-    gts = [head._gt_rboxes(s.gt_instances) for s in samples]
+    gts = [head.coding.prepare_gts(s.gt_instances.bboxes) for s in samples]
     ld = kd = ld_da = 0.0
     W = torch.stack([rotated_ld_region(flat.priors, flat.num_level_priors, g) for g in gts])
     start = 0
