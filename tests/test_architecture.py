@@ -226,3 +226,14 @@ def test_test_file_basenames_are_unique():
         seen.setdefault(osp.basename(path), []).append(osp.relpath(path, REPO))
     clashes = {k: v for k, v in seen.items() if len(v) > 1}
     assert clashes == {}, f'test file basenames must be unique under tests/: {clashes}'
+
+
+def test_test_folders_mirror_the_package():
+    """tests/test_<name>/ tests rotated_ld/<name>/; the only other folders are the ones listed here."""
+    not_packages = {'test_configs': 'configs/', 'test_tools': 'tools/', 'test_fuzz': 'broken input to readers/CLIs'}
+    top = osp.join(REPO, 'tests')
+    for name in sorted(os.listdir(top)):
+        if not osp.isdir(osp.join(top, name)) or name in not_packages or name.startswith(('__', '.')):
+            continue
+        assert name.startswith('test_') and osp.isdir(osp.join(REPO, PKG, name[len('test_'):])), \
+            f'tests/{name}/ mirrors no rotated_ld/ package (docs/architecture.md, "Where the tests live")'

@@ -95,10 +95,13 @@ def test_test_py_show_dir_end_to_end(tmp_path):
     import glob
     import importlib.util
     import os.path as osp
-
-    from toy_blob_detector import draw_scene, toy_config_text
+    import sys
 
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    # the toy detector lives with the apis tests; its config imports it by its module name
+    sys.path.insert(0, osp.join(root, 'tests', 'test_apis'))
+    from toy_blob_detector import draw_scene, toy_config_text
+
     # tools/test.py by path ('test' is also a stdlib package name)
     spec = importlib.util.spec_from_file_location('rld_tools_test', osp.join(root, 'tools', 'test.py'))
     test_tool = importlib.util.module_from_spec(spec)
