@@ -1,5 +1,4 @@
-# HikariTJU/LD config name: ATSS teacher with a GFL distribution box branch. Not implemented in this project; every tool stops on it
-# with the message below (docs/upstream_configs.md).
-upstream_alias = dict(
-    repo='HikariTJU/LD', name='atss_gfl_r50_1x',
-    refused='ATSS teachers with GFL distribution box branches are not implemented yet; the GFL teachers are configs/gfl/gfl_r101_fpn_ms-2x_coco.py and configs/gfl/gfl_r101-dcn_fpn_ms-2x_coco.py')
+# HikariTJU/LD config name, kept so that its commands run as written: ATSS with a GFL distribution box branch, R-50 1x.
+# This project's config: configs/gfl/atss-gfl_r50_fpn_1x_coco.py (tools print that name; docs/upstream_configs.md).
+_base_ = './atss-gfl_r50_fpn_1x_coco.py'
+upstream_alias = dict(repo='HikariTJU/LD', name='atss_gfl_r50_1x', ours='configs/gfl/atss-gfl_r50_fpn_1x_coco.py')

@@ -1,5 +1,4 @@
-# HikariTJU/LD config name: FCOS teacher with a GFL distribution box branch. Not implemented in this project; every tool stops on it
-# with the message below (docs/upstream_configs.md).
-upstream_alias = dict(
-    repo='HikariTJU/LD', name='fcos_gfl_r101_2x_center',
-    refused='FCOS teachers with GFL distribution box branches are not implemented yet; the GFL teachers are configs/gfl/gfl_r101_fpn_ms-2x_coco.py and configs/gfl/gfl_r101-dcn_fpn_ms-2x_coco.py')
+# HikariTJU/LD config name, kept so that its commands run as written: the FCOS-GFL R-101 2x teacher.
+# This project's config: configs/gfl/fcos-gfl_r101_fpn_ms-2x_coco.py (tools print that name; docs/upstream_configs.md).
+_base_ = './fcos-gfl_r101_fpn_ms-2x_coco.py'
+upstream_alias = dict(repo='HikariTJU/LD', name='fcos_gfl_r101_2x_center', ours='configs/gfl/fcos-gfl_r101_fpn_ms-2x_coco.py')

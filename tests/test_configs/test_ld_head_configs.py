@@ -42,7 +42,7 @@ EXPECTED = {
     'ld-vlr-kd_r18-slim-gflv2-r18-slim_fpn_synthetic_coco.py': ((0.25, 0.25, 10, 0), None),
 }
 #: the LD student head of each family (GFL; GFLv2 students are the configs with 'gflv2' in the name)
-LD_HEAD_TYPES = ('LDHead', 'LDGFLv2Head')
+LD_HEAD_TYPES = ('LDHead', 'LDGFLv2Head', 'LDATSSHead', 'LDFCOSHead')
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)

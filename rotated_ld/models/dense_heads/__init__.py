@@ -1,4 +1,5 @@
 """Dense heads (other helpers append their imports below)."""
+from .atss_fcos_gfl_heads import ATSSGFLHead, FCOSGFLHead, LDATSSHead, LDFCOSHead  # noqa: F401
 from .base_dense_head import BaseDenseHead  # noqa: F401
 from .dgqp import DGQP  # noqa: F401
 from .gfl_head import FlatGFLOutputs, GFLHead, Targets  # noqa: F401

@@ -10,6 +10,10 @@ student of LD. This class is composed of
 * an optional **quality branch** (``quality_branch``, :class:`~.dgqp.DGQP`): GFLv2's
   distribution-guided quality predictor; the class outputs become the log-odds of ``σ(cls) · q``
   (``GFLv2Head`` / ``LDGFLv2Head``);
+* a **quality strategy** (``quality_mode``, :mod:`.quality_mode`): ``'qfl'`` — the class
+  score is the IoU quality (GFL); ``'centerness'`` — focal classification + a centerness branch
+  (the LD repository's ATSS / FCOS heads with a distribution box branch; priors: ATSS square
+  anchors, or FCOS points with ``prior_offset=0.5`` and ``FCOSAssigner``);
 * an optional **LD plug-in** (``distiller``, the LD engine :class:`~rotated_ld.models.distillers.LDDistiller`,
   plus ``angle_distiller`` for the angle bins): with it the head is an LD student and adds the
   distillation terms to its losses (teacher outputs from :class:`KDSingleStageDetector`).
@@ -51,6 +55,7 @@ from ..layers import Integral, Scale, build_towers, run_towers
 from ..utils import empty_instances, filter_scores_and_topk, flatten_levels, multiclass_nms, reduce_mean
 from .base_dense_head import BaseDenseHead
 from .box_geometry import build_geometry
+from .quality_mode import build_quality
 
 
 class FlatGFLOutputs(NamedTuple):
@@ -60,6 +65,7 @@ class FlatGFLOutputs(NamedTuple):
     priors (A, 4): ``(x, y, stride_w, stride_h)`` pixels. prior_boxes (A, 4): xyxy square priors used
     by ATSS/VLR. strides (A,): stride of each prior. level_ids (A,) long. num_level_priors: list[int].
     featmap_sizes: list of (H_l, W_l). angle_logits (B, A, K) fp32 (``'rbox'`` only, else ``None``).
+    centerness (B, A) logits (``quality_mode='centerness'`` only, else ``None``).
     """
     cls_logits: Tensor
     reg_logits: Tensor
@@ -70,6 +76,7 @@ class FlatGFLOutputs(NamedTuple):
     num_level_priors: list
     featmap_sizes: list
     angle_logits: Optional[Tensor] = None
+    centerness: Optional[Tensor] = None
 
 
 @dataclass
@@ -116,6 +123,7 @@ _GN32 = {'type': 'GN', 'num_groups': 32, 'requires_grad': True}
 _QFL = {'type': 'QualityFocalLoss', 'use_sigmoid': True, 'beta': 2.0, 'loss_weight': 1.0}
 _DFL = {'type': 'DistributionFocalLoss', 'loss_weight': 0.25}
 _CDFL = {'type': 'CircularDFLoss', 'loss_weight': 0.25}
+_CE = {'type': 'CrossEntropyLoss', 'use_sigmoid': True, 'loss_weight': 1.0}
 
 
 @MODELS.register_module()
@@ -138,7 +146,11 @@ class GFLHead(BaseDenseHead, BaseModule):
         angle_version, angle_coder: ``'rbox'`` only: ``'oc'`` | ``'le90'`` | ``'le135'`` and the angle
             coder (``CircularAngleCoder`` 36 bins | ``PlainAngleCoder``).
         bbox_coder: ``DistancePointBBoxCoder`` (hbox) | ``DistanceAnglePointCoder`` (rbox).
-        loss_cls / loss_dfl / loss_bbox: QFL 1.0, DFL 0.25, GIoU 2.0 (hbox) | ``RotatedIoULoss`` 2.0.
+        loss_cls / loss_dfl / loss_bbox: QFL 1.0, DFL 0.25, GIoU 2.0 (hbox) | ``RotatedIoULoss`` 2.0;
+            ``loss_dfl=None`` trains the distribution through the box loss only (LD repo ATSS / FCOS).
+        quality_mode: ``'qfl'`` (GFL) or ``'centerness'`` (ATSS / FCOS; needs a label loss such as
+            ``FocalLoss``), see :mod:`.quality_mode`.
+        loss_centerness: the centerness loss (``CrossEntropyLoss`` sigmoid, 1.0) of ``'centerness'``.
         loss_angle: ``'rbox'`` with a distribution coder: circular DFL (``CircularDFLoss``, 0.25).
         distiller: LD plug-in (``LDDistiller`` config) or ``None`` (a plain GFL head).
         quality_branch: ``dict(type='DGQP', reg_topk=4, reg_channels=64, add_mean=True)`` (GFLv2, module
@@ -167,7 +179,8 @@ class GFLHead(BaseDenseHead, BaseModule):
                  angle_coder: Optional[dict] = None, bbox_coder: Optional[dict] = None,
                  loss_cls: dict = _QFL, loss_dfl: dict = _DFL, loss_bbox: Optional[dict] = None,
                  loss_angle: Optional[dict] = _CDFL, distiller: Optional[dict] = None,
-                 quality_branch: Optional[dict] = None, train_cfg: Optional[dict] = None,
+                 quality_branch: Optional[dict] = None, quality_mode: str = 'qfl',
+                 loss_centerness: Optional[dict] = None, train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if conv_cfg is not None:
@@ -195,8 +208,11 @@ class GFLHead(BaseDenseHead, BaseModule):
         self.train_cfg = dict(train_cfg) if train_cfg is not None else {}
         self.test_cfg = dict(test_cfg) if test_cfg is not None else dict(self.geometry.default_test_cfg)
         self.assigner = TASK_UTILS.build(dict(self.train_cfg.get('assigner', self.geometry.default_assigner)))
+        self.quality = build_quality(quality_mode, loss_cls.get('type', ''), self.box_type)
+        self.quality_mode = self.quality.name
         self.loss_cls = MODELS.build(dict(loss_cls))
-        self.loss_dfl = MODELS.build(dict(loss_dfl))
+        self.loss_dfl = MODELS.build(dict(loss_dfl)) if loss_dfl is not None else None
+        self.loss_centerness = (MODELS.build(dict(loss_centerness or _CE)) if self.quality.channels else None)
         self.loss_bbox = MODELS.build(dict(loss_bbox or self.geometry.default_loss_bbox))
         self.integral = Integral(reg_max)  # buffer ``integral.project`` as in mmdet checkpoints
         self._init_layers()
@@ -245,6 +261,8 @@ class GFLHead(BaseDenseHead, BaseModule):
         self.scales = nn.ModuleList([Scale(1.0) for _ in self.strides])
         if self.geometry.angle_channels:
             self.gfl_angle = nn.Conv2d(last, self.geometry.angle_channels, 3, padding=1)
+        if self.quality.channels:  # on the regression tower (FCOS centerness_on_reg, ATSS)
+            self.gfl_centerness = nn.Conv2d(last, self.quality.channels, 3, padding=1)
 
     def _init_weights(self) -> None:
         """mmdet GFL init: normal(0, 0.01) convs, class bias ``−log((1 − 0.01) / 0.01)``."""
@@ -256,9 +274,10 @@ class GFLHead(BaseDenseHead, BaseModule):
         nn.init.constant_(self.gfl_cls.bias, -4.59511985013459)  # prior prob 0.01
         nn.init.normal_(self.gfl_reg.weight, 0, 0.01)
         nn.init.zeros_(self.gfl_reg.bias)
-        if self.geometry.angle_channels:
-            nn.init.normal_(self.gfl_angle.weight, 0, 0.01)
-            nn.init.zeros_(self.gfl_angle.bias)
+        for name in ('gfl_angle', 'gfl_centerness'):
+            if hasattr(self, name):
+                nn.init.normal_(getattr(self, name).weight, 0, 0.01)
+                nn.init.zeros_(getattr(self, name).bias)
 
     # ------------------------------------------------------------------ forward
     def forward(self, feats: Sequence[Tensor]) -> tuple[list[Tensor], ...]:
@@ -272,11 +291,12 @@ class GFLHead(BaseDenseHead, BaseModule):
             bbox_preds: per level ``(B, 4 * (reg_max + 1), H_l, W_l)`` fp32 edge logits in stride units.
             angle_preds (``'rbox'`` only): per level ``(B, K, H_l, W_l)`` fp32 angle logits (``K = 1``:
             raw angle).
+            centernesses (``quality_mode='centerness'`` only): per level ``(B, 1, H_l, W_l)`` logits.
         """
         if len(feats) != len(self.scales):
             raise ValueError(f'{len(feats)} feature levels for {len(self.scales)} strides')
-        rotated = bool(self.geometry.angle_channels)
-        cls_scores, bbox_preds, angle_preds = [], [], []
+        third = self.gfl_angle if self.geometry.angle_channels else getattr(self, 'gfl_centerness', None)
+        cls_scores, bbox_preds, third_preds = [], [], []
         for x, scale in zip(feats, self.scales):
             c, r = run_towers(x, self.cls_convs, self.reg_convs)
             cls, reg = self.gfl_cls(c), scale(self.gfl_reg(r)).float()
@@ -284,9 +304,9 @@ class GFLHead(BaseDenseHead, BaseModule):
                 cls = self.reg_conf.joint_logits(cls, reg)
             cls_scores.append(cls)
             bbox_preds.append(reg)
-            if rotated:
-                angle_preds.append(self.gfl_angle(r).float())
-        return (cls_scores, bbox_preds, angle_preds) if rotated else (cls_scores, bbox_preds)
+            if third is not None:
+                third_preds.append(third(r).float())
+        return (cls_scores, bbox_preds, third_preds) if third is not None else (cls_scores, bbox_preds)
 
     # ------------------------------------------------------------------ flattening / priors
     def concat_levels(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
@@ -311,15 +331,17 @@ class GFLHead(BaseDenseHead, BaseModule):
         return priors, prior_boxes, level_ids, num_level_priors
 
     def build_flat_outputs(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
-                angle_preds: Optional[Sequence[Tensor]] = None) -> FlatGFLOutputs:
+                angle_preds: Optional[Sequence[Tensor]] = None,
+                centernesses: Optional[Sequence[Tensor]] = None) -> FlatGFLOutputs:
         """Per-level outputs → :class:`FlatGFLOutputs` (logits concatenated over levels + the priors,
         level ids and feature-map sizes the assigner and the distiller need)."""
         featmap_sizes = [c.shape[-2:] for c in cls_scores]
         priors, prior_boxes, level_ids, nlp = self.get_priors(featmap_sizes, cls_scores[0].device)
         cls, reg = self.concat_levels(cls_scores, bbox_preds)
         ang = flatten_levels(angle_preds).float() if angle_preds is not None else None
+        ctr = flatten_levels(centernesses).float()[..., 0] if centernesses is not None else None
         return FlatGFLOutputs(cls, reg, priors, prior_boxes, priors[:, 2], level_ids, nlp,
-                           [tuple(int(v) for v in s) for s in featmap_sizes], ang)
+                           [tuple(int(v) for v in s) for s in featmap_sizes], ang, ctr)
 
     # ------------------------------------------------------------------ targets
     def _valid_mask(self, priors: Tensor, num_level_priors: list, featmap_sizes, meta: dict) -> Tensor:
@@ -384,7 +406,8 @@ class GFLHead(BaseDenseHead, BaseModule):
 
         Args:
             cls_scores / bbox_preds / angle_preds: per level (B, C, H, W) / (B, 4R, H, W) / (B, K, H, W)
-                (``angle_preds`` for ``'rbox'`` only).
+                (``angle_preds`` for ``'rbox'`` only; with ``quality_mode='centerness'`` the third
+                output is ``centernesses`` (B, 1, H, W) instead).
             batch_gt_instances: per image ``bboxes`` (G, 4) xyxy or (G, 5) rboxes (``angle_version``)
                 in pixels of the network input, ``labels`` (G,).
             batch_img_metas: per image metainfo (``pad_shape`` masks padding priors).
@@ -394,16 +417,19 @@ class GFLHead(BaseDenseHead, BaseModule):
                 ``teacher_feats`` (used by the LD plug-in).
 
         Returns:
-            ``loss_cls``, ``loss_bbox``, ``loss_dfl`` (+ ``loss_angle``) + the distillation terms.
+            ``loss_cls``, ``loss_bbox``, ``loss_dfl`` (unless ``loss_dfl=None``) (+ ``loss_angle``,
+            ``loss_centerness``) + the distillation terms.
         """
         args = list(args)
-        angle_preds = None
+        angle_preds = centernesses = None
         if self.geometry.angle_channels:
             angle_preds = args.pop(0) if args else extra.pop('angle_preds')
+        elif self.quality.channels:
+            centernesses = args.pop(0) if args else extra.pop('centernesses')
         batch_gt_instances = args.pop(0) if args else extra.pop('batch_gt_instances')
         batch_img_metas = args.pop(0) if args else extra.pop('batch_img_metas')
         ignores = args.pop(0) if args else extra.pop('batch_gt_instances_ignore', None)
-        flat = self.build_flat_outputs(cls_scores, bbox_preds, angle_preds)
+        flat = self.build_flat_outputs(cls_scores, bbox_preds, angle_preds, centernesses)
         targets = self.get_targets(flat, batch_gt_instances, batch_img_metas, ignores)
         losses = self._core_losses(flat, targets)
         losses.update(self._extra_losses(flat, targets, **extra))
@@ -421,8 +447,8 @@ class GFLHead(BaseDenseHead, BaseModule):
         return self.geometry.decode(centers, self.integral(reg_logits), angle_logits)
 
     def _core_losses(self, flat: FlatGFLOutputs, targets: Targets) -> dict:
-        """QFL on all valid locations; (rotated) IoU, edge DFL (and angle DFL) on positives, weighted by
-        quality (one call each)."""
+        """QFL (or focal) on all valid locations; (rotated) IoU, edge DFL (and angle DFL) on positives,
+        weighted by quality (or centerness targets, then also the centerness loss); one call each."""
         geo = self.geometry
         num_imgs, num_priors, num_classes = flat.cls_logits.shape
         cls = flat.cls_logits.reshape(-1, num_classes)
@@ -430,9 +456,10 @@ class GFLHead(BaseDenseHead, BaseModule):
         ang = flat.angle_logits.reshape(-1, flat.angle_logits.shape[-1]) if flat.angle_logits is not None else None
         labels = targets.labels.reshape(-1)
         pos_inds = targets.pos_mask.reshape(-1).nonzero().squeeze(1)
-        score = cls.new_zeros(labels.shape, dtype=torch.float)
         targets.pos_inds = pos_inds
         loss_angle = None
+        ctr = flat.centerness.reshape(-1) if flat.centerness is not None else None
+        loss_ctr = ctr.sum() * 0 if ctr is not None else None
         if pos_inds.numel() > 0:
             prior = flat.priors[pos_inds % num_priors]
             centers = prior[:, :2] / prior[:, 2:]
@@ -442,15 +469,18 @@ class GFLHead(BaseDenseHead, BaseModule):
             gt_boxes = geo.to_stride_units(targets.bbox_targets.reshape(-1, geo.box_dim)[pos_inds], prior[:, 2:])
             weights = cls[pos_inds].detach().float().sigmoid().max(dim=1).values
             ious = geo.aligned_iou(pred_boxes.detach(), gt_boxes)
-            score[pos_inds] = ious.to(score.dtype)
-            loss_bbox = self.loss_bbox(pred_boxes, gt_boxes, weight=weights, avg_factor=1.0)
-            dist_targets = geo.edge_targets(centers, gt_boxes, self.reg_max)
-            loss_dfl = self.loss_dfl(pos_reg.reshape(-1, self.reg_max + 1), dist_targets.reshape(-1),
-                                     weight=weights[:, None].expand(-1, 4).reshape(-1), avg_factor=4.0)
+            box_w = self.quality.box_weights(weights, centers, gt_boxes)
+            loss_bbox = self.loss_bbox(pred_boxes, gt_boxes, weight=box_w, avg_factor=1.0)
+            if self.loss_dfl is not None:
+                dist_targets = geo.edge_targets(centers, gt_boxes, self.reg_max)
+                loss_dfl = self.loss_dfl(pos_reg.reshape(-1, self.reg_max + 1), dist_targets.reshape(-1),
+                                         weight=box_w[:, None].expand(-1, 4).reshape(-1), avg_factor=4.0)
+            if ctr is not None:
+                loss_ctr = self.loss_centerness(ctr[pos_inds], box_w, avg_factor=targets.num_pos_avg)
             if self.loss_angle is not None:
                 loss_angle = self.loss_angle(pos_ang, self.angle_coder.encode(gt_boxes[:, 4]),
                                              weight=weights, avg_factor=1.0)
-            weight_sum = weights.sum()
+            weight_sum = box_w.sum()
             targets.pos_weights, targets.pos_ious = weights, ious
             targets.pos_pred_boxes, targets.pos_target_boxes = pred_boxes, gt_boxes
         else:
@@ -464,11 +494,15 @@ class GFLHead(BaseDenseHead, BaseModule):
             targets.pos_pred_boxes = targets.pos_target_boxes = reg.new_zeros((0, geo.box_dim))
         weight_sum = max(reduce_mean(weight_sum.detach().float()).item(), 1.0)
         targets.weight_sum = weight_sum
-        loss_cls = self.loss_cls(cls, (labels, score), weight=targets.label_weights.reshape(-1),
-                                 avg_factor=targets.num_pos_avg)
-        losses = dict(loss_cls=loss_cls, loss_bbox=loss_bbox / weight_sum, loss_dfl=loss_dfl / weight_sum)
+        loss_cls = self.quality.classification_loss(self.loss_cls, cls, labels, targets.label_weights.reshape(-1),
+                                                    pos_inds, targets.pos_ious, targets.num_pos_avg)
+        losses = dict(loss_cls=loss_cls, loss_bbox=loss_bbox / weight_sum)
+        if self.loss_dfl is not None:
+            losses['loss_dfl'] = loss_dfl / weight_sum
         if loss_angle is not None:
             losses['loss_angle'] = loss_angle / weight_sum
+        if loss_ctr is not None:
+            losses['loss_centerness'] = loss_ctr
         return losses
 
     # ------------------------------------------------------------------ LD plug-in
@@ -482,7 +516,8 @@ class GFLHead(BaseDenseHead, BaseModule):
         return RegionInputs(flat.prior_boxes, list(flat.num_level_priors), flat.level_ids,
                             list(targets.extra['internal_gt_bboxes']), targets.pos_mask,
                             pos_weight.reshape(num_imgs, num_priors), targets.valid_mask,
-                            [r.thresholds for r in targets.assign_results], targets.label_weights)
+                            [r.thresholds for r in targets.assign_results], targets.label_weights,
+                            quality=flat.cls_logits.detach().float().sigmoid().max(-1).values)
 
     def distill_regions(self, flat: FlatGFLOutputs, targets: Targets,
                         teacher_outs: Optional[Sequence[Sequence[Tensor]]] = None) -> DistillRegions:
@@ -526,13 +561,16 @@ class GFLHead(BaseDenseHead, BaseModule):
         name = type(self).__name__
         if teacher_outs is None:
             raise ValueError(f'{name} needs teacher_outs: train it inside KDSingleStageDetector')
-        n_out = 3 if self.geometry.angle_channels else 2
-        if len(teacher_outs) != n_out:
+        rotated = bool(self.geometry.angle_channels)
+        # a horizontal teacher gives (cls_scores, bbox_preds[, centernesses]): a GFL or an ATSS/FCOS-GFL
+        # teacher; its centerness is not distilled (as the reference LD heads)
+        if len(teacher_outs) not in ((3,) if rotated else (2, 3)):
             raise ValueError(f'teacher_outs has {len(teacher_outs)} entries; a {self.box_type} GFL teacher '
-                             f'gives {n_out} (cls_scores, bbox_preds{", angle_preds" if n_out == 3 else ""})')
+                             'gives ' + ('3 (cls_scores, bbox_preds, angle_preds)' if rotated else
+                                         '2 (cls_scores, bbox_preds) or 3 (+ centernesses)'))
         B, A, C = flat.cls_logits.shape
         P = B * A
-        t_flat = self.concat_levels(*teacher_outs)
+        t_flat = self.concat_levels(*teacher_outs[:3 if rotated else 2])
         regions = self.distill_regions(flat, targets, teacher_outs)
         s_f = t_f = None
         if d.needs_feats:
@@ -594,8 +632,9 @@ class GFLHead(BaseDenseHead, BaseModule):
 
         Args:
             cls_scores / bbox_preds / angle_preds: per level (B, C, H, W) / (B, 4R, H, W) / (B, K, H, W)
-                (``angle_preds`` for ``'rbox'`` only; a horizontal head also takes ``batch_img_metas``
-                as its third positional argument).
+                (``angle_preds`` for ``'rbox'`` only; with ``quality_mode='centerness'`` this slot
+                holds the centernesses (B, 1, H, W), which multiply the class scores; a horizontal
+                GFL head also takes ``batch_img_metas`` as its third positional argument).
             batch_img_metas: per image metainfo (``img_shape`` clips horizontal boxes, ``scale_factor``
                 (w, h) rescales).
             rescale: map boxes to original-image coordinates.
@@ -604,7 +643,10 @@ class GFLHead(BaseDenseHead, BaseModule):
             per image ``InstanceData``: ``bboxes`` (K, 4) xyxy or (K, 5) rboxes in ``angle_version``,
             ``scores`` (K,), ``labels`` (K,).
         """
-        if not self.geometry.angle_channels and angle_preds is not None and batch_img_metas is None:
+        centernesses = None
+        if self.quality.channels:
+            centernesses, angle_preds = angle_preds, None
+        elif not self.geometry.angle_channels and angle_preds is not None and batch_img_metas is None:
             batch_img_metas, angle_preds = angle_preds, None  # predict_by_feat(cls, reg, metas)
         cfg = dict(self.test_cfg if cfg is None else cfg)
         featmap_sizes = [c.shape[-2:] for c in cls_scores]
@@ -612,6 +654,7 @@ class GFLHead(BaseDenseHead, BaseModule):
         cls_all, reg_all = self.concat_levels(cls_scores, bbox_preds)
         ang_all = flatten_levels(angle_preds).float() if angle_preds is not None else None
         cls_all = cls_all.float()  # fp32 scores also under autocast (metrics call .numpy())
+        ctr_all = flatten_levels(centernesses).float()[..., 0] if centernesses is not None else None
         score_thr, nms_pre = cfg.get('score_thr', 0.05), cfg.get('nms_pre', -1)
         batch_img_metas = batch_img_metas or [{} for _ in range(cls_all.size(0))]
         out = []
@@ -619,7 +662,9 @@ class GFLHead(BaseDenseHead, BaseModule):
             boxes_l, scores_l, labels_l = [], [], []
             start = 0
             for n in nlp:
-                sc, lb, keep = filter_scores_and_topk(cls_all[i, start:start + n].sigmoid(), score_thr, nms_pre)
+                prob = self.quality.scores(cls_all[i, start:start + n].sigmoid(),
+                                           ctr_all[i, start:start + n] if ctr_all is not None else None)
+                sc, lb, keep = filter_scores_and_topk(prob, score_thr, nms_pre)
                 pri = priors[start:start + n][keep]
                 ang = ang_all[i, start:start + n][keep] if ang_all is not None else None
                 boxes_l.append(self.geometry.decode_pixels(pri, self.integral(reg_all[i, start:start + n][keep]),

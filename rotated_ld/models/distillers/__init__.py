@@ -8,6 +8,8 @@ families, written once. The KL itself and the loss reduction live in ``models/lo
 """
 from .distiller import (
                         ANGLE_DISTILLER,
+                        ATSS_DISTILLER,
+                        FCOS_DISTILLER,
                         GFL_DISTILLER,
                         LD_RETINA_DISTILLER,
                         ROTATED_LD_RETINA_DISTILLER,
@@ -25,6 +27,7 @@ from .imitation import (
 )
 from .regions import (
                         DistillRegions,
+                        InsideGTRegion,
                         RegionInputs,
                         RotatedLDRegion,
                         VLRRegion,
@@ -40,7 +43,7 @@ from .regions import (
 
 __all__ = [
     'LDDistiller', 'GFL_DISTILLER', 'ANGLE_DISTILLER', 'ROTATED_LD_RETINA_DISTILLER', 'LD_RETINA_DISTILLER',
-    'distiller_cfg',
+    'ATSS_DISTILLER', 'FCOS_DISTILLER', 'InsideGTRegion', 'distiller_cfg',
     'level_mean', 'IMITATION_METHODS', 'canonical_imitation_method', 'finegrained_mask', 'gibox_mask',
     'imitation_mask', 'inside_gt_mask', 'DistillRegions', 'RegionInputs', 'RotatedLDRegion',
     'VLRRegion', 'atss_thresholds', 'box_centers', 'hbox_iou_diou', 'overlap_fn', 'quality_weights',

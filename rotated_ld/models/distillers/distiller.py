@@ -22,6 +22,9 @@ The three LD families are configurations of this one class (defaults below, writ
   :data:`GFL_DISTILLER` — Main = positives with quality weights, VLR, KD (HikariTJU/LD values);
 * the angle of the rotated LD: :data:`ANGLE_DISTILLER` — ``loss_ld_angle`` / ``loss_ld_vlr_angle``
   on the angle bins, true KL (``bin_reduction='sum'``), 0.015, T 5, divisors 1 and 4;
+* the LD repository's ATSS / FCOS students (``LDATSSHead`` / ``LDFCOSHead``): :data:`ATSS_DISTILLER`
+  / :data:`FCOS_DISTILLER` — GFL's Main LD and KD plus ``loss_ld_neg`` on the remaining negatives
+  (the VLR, resp. :class:`~.regions.InsideGTRegion`) at 0.15 / 0.25 × the LD weight, divisor 4;
 * the published Rotated-LD RetinaNet: :data:`ROTATED_LD_RETINA_DISTILLER` — Main =
   :class:`~.regions.RotatedLDRegion` for LD and KD alike (KD weighted by the region weight),
   ``'level_mean'`` normalisation (each level's sum divided by its region size), 15 / 15, T 5,
@@ -46,7 +49,14 @@ from rotated_ld.registry import MODELS, TASK_UTILS
 
 from ..losses import IMLoss, KnowledgeDistillationKLDivLoss  # noqa: F401  (registered for _build_loss)
 from .imitation import canonical_imitation_method
-from .regions import BOX_TYPES, DistillRegions, RegionInputs, RotatedLDRegion, VLRRegion  # noqa: F401
+from .regions import (  # noqa: F401  (registered in TASK_UTILS)
+                      BOX_TYPES,
+                      DistillRegions,
+                      InsideGTRegion,
+                      RegionInputs,
+                      RotatedLDRegion,
+                      VLRRegion,
+)
 
 LD_NORMALIZE = ('sum', 'mean', 'level_mean')
 KD_NORMALIZE = ('level_mean', 'mean', 'sum')
@@ -83,6 +93,18 @@ ROTATED_LD_RETINA_DISTILLER = dict(
     region=dict(type='RotatedLDRegion', alpha=0.25, topk=9, region_gt='ignore_angle'),
     ld_normalize='level_mean', kd_normalize='level_mean', kd_weight='region',
     log_shares=dict(ld_da=4))
+#: HikariTJU/LD ``LDATSSHead``: GFL's Main LD and KD; its "remaining negatives" term is the VLR
+#: (positives excluded here) at 0.15 × the LD loss with the reference divisor 4 (not 16)
+ATSS_DISTILLER = dict(
+    GFL_DISTILLER,
+    loss_ld_vlr=dict(type=_KL, loss_weight=0.25 * 0.15, T=10),
+    loss_kd_vlr=None, ld_vlr_divisor=4.0, vlr_name='loss_ld_neg')
+#: HikariTJU/LD ``LDFCOSHead``: Main LD and KD as GFL; remaining negatives = points inside a GT that
+#: are not positive (:class:`InsideGTRegion`), weighted by the student quality, 0.25 × the LD loss, Σ/4
+FCOS_DISTILLER = dict(
+    ATSS_DISTILLER,
+    loss_ld_vlr=dict(type=_KL, loss_weight=0.25 * 0.25, T=10),
+    vlr=dict(type='InsideGTRegion'))
 
 #: HikariTJU/LD ``LDRetinaHead`` (``configs/ld/ld_retina_r50_1x.py``): Main LD 5 T 10 (positives, weight
 #: ``max_c σ(cls)``, Σ/4), its ``loss_ld_neg`` = VLR LD at 0.03 × the Main weight (0.15) T 10 with Σ/4, Main KD
@@ -202,6 +224,8 @@ class LDDistiller(nn.Module):
         suffix (str): appended to every key (``'_angle'`` → ``loss_ld_angle`` ...).
         log_shares (dict, optional): ``{name: e}`` logs the part of ``loss_ld`` that comes from
             distribution ``e`` under ``name`` (detached, no ``loss`` in the name).
+        vlr_name (str): key of the second LD region's term (``'loss_ld_vlr'``; the ATSS / FCOS
+            students of the LD repository call their down-weighted negatives term ``'loss_ld_neg'``).
         box_type (str): ``'hbox'`` | ``'rbox'``: the head's GT box type (picks the VLR overlaps);
             set by the head, not by configs.
     """
@@ -224,6 +248,7 @@ class LDDistiller(nn.Module):
                  im_bg_weight: float = 2.0,
                  suffix: str = '',
                  log_shares: dict | None = None,
+                 vlr_name: str = 'loss_ld_vlr',
                  box_type: str = 'hbox') -> None:
         super().__init__()
         for name, value, valid in (('ld_normalize', ld_normalize, LD_NORMALIZE),
@@ -252,6 +277,7 @@ class LDDistiller(nn.Module):
         self.im_bg_weight = float(im_bg_weight)
         self.suffix = suffix
         self.log_shares = dict(log_shares or {})
+        self.vlr_name = vlr_name
 
     # ----------------------------------------------------------------- what the head must supply
     @staticmethod
@@ -292,7 +318,12 @@ class LDDistiller(nn.Module):
         if self.vlr is not None:
             def vlr_fn(pri, nlp, gts, i, vidx):
                 thr = inp.thresholds[i] if inp.thresholds is not None else None
-                return self.vlr(pri, nlp, gts, inp.pos_mask[i, vidx], thresholds=thr)
+                kw = {}
+                if getattr(self.vlr, 'needs_quality', False):  # InsideGTRegion: student-quality weights
+                    if inp.quality is None:
+                        raise ValueError(f'{type(self.vlr).__name__} needs RegionInputs.quality')
+                    kw['quality'] = inp.quality[i, vidx]
+                return self.vlr(pri, nlp, gts, inp.pos_mask[i, vidx], thresholds=thr, **kw)
             vlr_weight = self._per_image(inp, vlr_fn, with_index=True)
         if self.kd_region == 'labelled':
             if inp.label_weights is None:
@@ -453,7 +484,7 @@ class LDDistiller(nn.Module):
             out['loss_ld' + sfx] = terms.pop('')
             out.update(terms)
         if self.loss_ld_vlr is not None:
-            out['loss_ld_vlr' + sfx] = self.ld_term(
+            out[self.vlr_name + sfx] = self.ld_term(
                 self.loss_ld_vlr, student_reg, teacher_reg, num_bins, vlr_mask, vlr_w,
                 self.ld_vlr_divisor, vlr_avg_factor, r.level_ids, r.num_levels)['']
         kd_weight = r.kd_weight if self.kd_weight == 'region' else None
@@ -483,4 +514,4 @@ class LDDistiller(nn.Module):
 
 
 __all__ = ['LDDistiller', 'GFL_DISTILLER', 'ANGLE_DISTILLER', 'ROTATED_LD_RETINA_DISTILLER',
-           'LD_RETINA_DISTILLER', 'distiller_cfg', 'level_mean']
+           'LD_RETINA_DISTILLER', 'ATSS_DISTILLER', 'FCOS_DISTILLER', 'distiller_cfg', 'level_mean']

@@ -23,6 +23,10 @@ its regions from here through :meth:`LDDistiller.regions`; the heads only descri
   ``region_gt='circumscribed'`` uses the GT's circumscribed box); ``thr_g`` as above; prior ``a`` is
   in iff ``IoU[a, g] ≥ α·thr_g`` for some ``g`` (no upper bound: positives are in); weight = the
   largest such IoU. It serves LD and KD alike.
+* **Inside-GT negatives** (:class:`InsideGTRegion`, the LD repository's FCOS student): priors
+  whose centre lies strictly inside some GT box but that are not positive (outside the centre
+  sampling radius or the level's regression range), weighted by the student's quality
+  ``max_c σ(sg(x_ic))``. Used in the second LD slot (``loss_ld_neg``) with a lower weight.
 """
 from __future__ import annotations
 
@@ -298,6 +302,54 @@ class RotatedLDRegion:
         return best
 
 
+@TASK_UTILS.register_module()
+class InsideGTRegion:
+    """Remaining negatives inside a GT of one image (see module docstring); horizontal GTs.
+
+    Args:
+        box_type (str): must be ``'hbox'`` (set by the head that builds the distiller).
+
+    The distiller passes ``quality`` (``needs_quality``); the ATSS thresholds are not used.
+    """
+
+    needs_quality = True
+
+    def __init__(self, box_type: str = 'hbox') -> None:
+        if box_type != 'hbox':
+            raise ValueError(f'InsideGTRegion is defined on horizontal GTs; got box_type={box_type!r}')
+        self.box_type = box_type
+
+    def __call__(self, priors: Tensor, num_level_priors: Sequence[int], gt_bboxes: Tensor,
+                 pos_mask: Tensor | None = None, thresholds: Tensor | None = None,
+                 quality: Tensor | None = None) -> Tensor:
+        """Region weights of one image.
+
+        Args:
+            priors (Tensor): (A, 4) xyxy prior boxes (their centres are the points).
+            num_level_priors (Sequence[int]): priors per level (unused: the rule is level-free).
+            gt_bboxes (Tensor): (G, 4) xyxy.
+            pos_mask (Tensor, optional): (A,) bool positives (never in the region).
+            thresholds: unused (the signature of the region strategies).
+            quality (Tensor): (A,) fp32 weight per prior (the student's quality).
+
+        Returns:
+            Tensor: (A,) fp32, ``quality`` on the region, 0 elsewhere.
+        """
+        if quality is None:
+            raise ValueError('InsideGTRegion weights priors by the student quality: pass quality=')
+        A = priors.shape[0]
+        if A == 0 or gt_bboxes.shape[0] == 0:
+            return priors.new_zeros(A, dtype=torch.float32)
+        c = box_centers(priors.float())[:, None, :]
+        g = gt_bboxes.float()[None]
+        d = torch.stack([c[..., 0] - g[..., 0], c[..., 1] - g[..., 1],
+                         g[..., 2] - c[..., 0], g[..., 3] - c[..., 1]], -1)  # (A, G, 4)
+        inside = (d.min(-1).values > 0).any(1)
+        if pos_mask is not None:
+            inside &= ~pos_mask
+        return torch.where(inside, quality.float(), quality.new_zeros((), dtype=torch.float32))
+
+
 # ------------------------------------------------------------------------------------ records
 @dataclass
 class RegionInputs:
@@ -314,6 +366,8 @@ class RegionInputs:
         thresholds (list, optional): per image (G_i,) ATSS thresholds of the assigner (over the valid
             priors), reused by the VLR.
         label_weights (Tensor, optional): (B, A) > 0 where the prior is labelled (not ignored).
+        quality (Tensor, optional): (B, A) fp32 ``max_c σ(sg(cls))`` at every prior (regions weighted
+            by the student's quality, :class:`InsideGTRegion`).
     """
     prior_boxes: Tensor
     num_level_priors: list
@@ -324,6 +378,7 @@ class RegionInputs:
     valid_mask: Optional[Tensor] = None
     thresholds: Optional[list] = None
     label_weights: Optional[Tensor] = None
+    quality: Optional[Tensor] = None
 
 
 @dataclass

@@ -1,4 +1,5 @@
 """Losses; importing registers them in MODELS (other helpers append their imports below)."""
+from .cross_entropy_loss import CrossEntropyLoss  # noqa: F401
 from .dfl import DistributionFocalLoss, distribution_focal_loss  # noqa: F401
 from .focal_loss import FocalLoss, sigmoid_focal_loss  # noqa: F401
 from .gaussian_loss import GDLoss, GDLossV1  # noqa: F401

@@ -176,7 +176,7 @@ def head_losses(rel: str, cfg: dict | None = None) -> dict[str, float]:
     with torch.no_grad():
         outs = head(feats)
     t_outs = tuple([torch.randn(o.shape, generator=g) * 2 for o in per_level] for per_level in outs)
-    rotated = type(head).__name__ != 'LDHead'
+    rotated = getattr(head, 'box_type', 'rbox') == 'rbox'
     losses = head.loss(feats, _samples(rotated), teacher_outs=t_outs, teacher_feats=t_feats)
     return {k: float(v.detach().float().sum()) for k, v in sorted(losses.items())}
 
