@@ -39,6 +39,8 @@ FCOS_GFL_DEFAULTS = dict(ATSS_GFL_DEFAULTS, prior_offset=0.5,
                          loss_bbox={'type': 'GIoULoss', 'loss_weight': 1.0})
 # upstream keys with no effect on this head's maths (they describe mmdet 2.x internals)
 _UPSTREAM_FCOS_KEYS = {'norm_on_bbox': False, 'centerness_on_reg': True, 'dcn_on_last_conv': False}
+# upstream head-level assignment keys, moved into the default FCOSAssigner
+_FCOS_ASSIGN_KEYS = ('center_sampling', 'center_sample_radius', 'regress_ranges')
 
 
 def _head_kwargs(defaults: dict, kwargs: dict, fcos: bool = False) -> dict:
@@ -49,18 +51,16 @@ def _head_kwargs(defaults: dict, kwargs: dict, fcos: bool = False) -> dict:
     for key, value in _UPSTREAM_FCOS_KEYS.items():
         if out.pop(key, value) != value:
             raise ValueError(f'{key}={kwargs[key]!r} is not supported by FCOSGFLHead (only {key}={value})')
-    center = out.pop('center_sampling', True)
-    radius = out.pop('center_sample_radius', 1.5)
-    ranges = out.pop('regress_ranges', None)
+    given = {k: out.pop(k) for k in _FCOS_ASSIGN_KEYS if k in out}
     out.pop('conv_bias', None)  # GN towers without conv bias, as GFL (docs/ld.md)
     train_cfg = dict(out.get('train_cfg') or {})
     if 'assigner' not in train_cfg or train_cfg['assigner'].get('type') == 'MaxIoUAssigner':
         # the upstream FCOS configs carry an unused MaxIoUAssigner: FCOS assigns by its own rule
-        assigner = dict(type='FCOSAssigner', strides=list(out.get('strides', (8, 16, 32, 64, 128))),
-                        center_sampling=center, center_sample_radius=radius)
-        if ranges is not None:
-            assigner['regress_ranges'] = ranges
-        train_cfg['assigner'] = assigner
+        train_cfg['assigner'] = dict(type='FCOSAssigner', strides=list(out.get('strides', (8, 16, 32, 64, 128))),
+                                     **given)
+    elif given:
+        raise ValueError(f'{sorted(given)} given at the head level and train_cfg.assigner='
+                         f"{train_cfg['assigner'].get('type')}: set them in train_cfg.assigner")
     out['train_cfg'] = train_cfg
     return out
 

@@ -155,5 +155,32 @@ def test_upstream_head_level_keys_are_accepted():
                              loss_ld=dict(type='KnowledgeDistillationKLDivLoss', loss_weight=0.5, T=10),
                              train_cfg=dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5))))
     assert type(head.assigner).__name__ == 'FCOSAssigner' and head.distiller.loss_ld.loss_weight == 0.5
+    assert head.assigner.regress_ranges == [(-1.0, 32.0), (32.0, 1e8)] and head.assigner.center_sampling
     with pytest.raises(ValueError, match='norm_on_bbox'):
         _head(LDFCOSHead, norm_on_bbox=True)
+    with pytest.raises(ValueError, match='set them in train_cfg.assigner'):
+        _head(LDFCOSHead, train_cfg=dict(assigner=dict(type='FCOSAssigner', strides=STRIDES)))
+
+
+def test_heads_are_configurations_of_the_one_distribution_head():
+    from rotated_ld.models.dense_heads import FCOSGFLHead
+    for cls in (ATSSGFLHead, LDATSSHead, FCOSGFLHead, LDFCOSHead):
+        assert cls.__bases__ == (GFLHead,)
+        assert {k for k, v in vars(cls).items() if callable(v) and not k.startswith('__')} == set()
+
+
+def test_inside_gt_region_hand_case():
+    """Centres (5, 5) inside GT 0, (25, 5) on its edge (not strictly inside), (5, 5) positive in image 2,
+    (50, 50) outside: only the first is in the region, with its quality."""
+    from rotated_ld.models.distillers import InsideGTRegion
+    half = torch.tensor([4., 4., 4., 4.])
+    centres = torch.tensor([[5., 5.], [25., 5.], [50., 50.]])
+    priors = torch.cat([centres, centres], 1) + half * torch.tensor([-1., -1., 1., 1.])
+    gts = torch.tensor([[0., 0., 25., 20.]])
+    q = torch.tensor([0.3, 0.6, 0.9])
+    region = InsideGTRegion()
+    torch.testing.assert_close(region(priors, [3], gts, quality=q), torch.tensor([0.3, 0.0, 0.0]))
+    pos = torch.tensor([True, False, False])
+    torch.testing.assert_close(region(priors, [3], gts, pos_mask=pos, quality=q), torch.zeros(3))
+    with pytest.raises(ValueError, match='horizontal'):
+        InsideGTRegion(box_type='rbox')
