@@ -1,6 +1,7 @@
 """The slim synthetic GFLv2 teacher and its LD GFLv2 student train with ``tools/train.py`` on a tiny
 synthetic COCO set: the loss falls in both runs and the student's log carries the LD terms
-(``loss_ld``, ``loss_ld_vlr``, ``loss_kd``) from the GFLv2 teacher's checkpoint. Slow: ~7 min on a shared 2-core machine (two 32-iteration runs, the second with a teacher)."""
+(``loss_ld``, ``loss_ld_vlr``, ``loss_kd``) from the GFLv2 teacher's checkpoint. Slow: ~7 min on a
+shared 2-core machine (two 32-iteration runs, the second with a teacher)."""
 import glob
 import json
 import math

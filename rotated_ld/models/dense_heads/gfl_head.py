@@ -220,6 +220,9 @@ class GFLHead(BaseDenseHead, BaseModule):
         if quality_branch is not None and self.box_type != 'hbox':
             raise ValueError(f'quality_branch={quality_branch}: the DGQP branch is defined on horizontal '
                              f'boxes (box_type="hbox"); got {self.box_type!r}')
+        if quality_branch is not None and self.quality_mode != 'qfl':
+            raise ValueError(f'quality_branch={quality_branch}: the DGQP quality multiplies the QFL joint score '
+                             f"(quality_mode='qfl'); got quality_mode={self.quality_mode!r}")
         # GFLv2's quality predictor (None = GFL v1); name and layout of the GFocalV2 checkpoints
         self.reg_conf = (MODELS.build(dict(quality_branch, reg_max=reg_max))
                          if quality_branch is not None else None)

@@ -139,6 +139,10 @@ def test_upstream_head_keys_are_accepted():
     with pytest.raises(ValueError, match='horizontal'):
         GFLHead(3, 8, feat_channels=8, stacked_convs=1, norm_cfg=None, box_type='rbox',
                 quality_branch=dict(type='DGQP'))
+    with pytest.raises(ValueError, match='quality_mode'):
+        GFLHead(3, 8, feat_channels=8, stacked_convs=1, norm_cfg=None, quality_mode='centerness',
+                loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0),
+                quality_branch=dict(type='DGQP'))
     with pytest.raises(ValueError, match='reg_topk'):
         DGQP(reg_max=4, reg_topk=6)
 
