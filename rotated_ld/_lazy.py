@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 from typing import Callable
 
 
@@ -37,6 +38,4 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str],
 
 
 def globals_of(package: str) -> dict:
-    import sys
-
     return vars(sys.modules[package])

@@ -10,8 +10,10 @@ hub cache (never download), and the atomic local file backend (checkpoints writt
 MMEngine imports ``rotated_ld.registry`` as soon as a config's ``default_scope`` is resolved, so every
 Runner built from our configs gets both, while ``import rotated_ld`` stays torch-free.
 """
+import importlib
+
 from mmengine import registry as _root
-from mmengine.registry import Registry
+from mmengine.registry import DefaultScope, Registry
 
 SCOPE = 'rotated_ld'
 
@@ -53,14 +55,10 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     Only needed by scripts that call ``MODELS.build`` etc. without a Runner and without a
     ``DefaultScope``; configs with ``default_scope='rotated_ld'`` never need it.
     """
-    import importlib
-
     for name in (*_DATASET_MODULES, 'rotated_ld.datasets.transforms', 'rotated_ld.models',
                  'rotated_ld.evaluation.metrics', 'rotated_ld.engine', 'rotated_ld.visualization'):
         importlib.import_module(name)
     if init_default_scope:
-        from mmengine.registry import DefaultScope
-
         if DefaultScope.get_current_instance() is None or \
                 DefaultScope.get_current_instance().scope_name != SCOPE:
             DefaultScope.get_instance(f'{SCOPE}-{id(register_all_modules)}', scope_name=SCOPE)

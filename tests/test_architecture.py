@@ -159,6 +159,55 @@ def test_cycle_detector_finds_a_planted_cycle():
     assert _cycle({'a': {'b'}, 'b': set()}) is None
 
 
+
+def _unexplained_local_imports(source: str) -> list[int]:
+    """Lines of function-local imports that no ``# local: <why>`` comment explains.
+
+    The comment stands on the import line, or above it with only imports, comments and blank lines
+    in between (one comment may explain a block of imports).
+    """
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    local, import_lines = [], set()
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    local.append(node.lineno)
+                    import_lines.update(range(node.lineno, node.end_lineno + 1))
+    bad = []
+    for first in sorted(set(local)):
+        i = first
+        while i >= 1:
+            text = lines[i - 1].strip()
+            if '# local:' in text:
+                break
+            if i != first and text and not text.startswith('#') and i not in import_lines:
+                i = 0  # reached code: no explanation
+                break
+            i -= 1
+        if i < 1:
+            bad.append(first)
+    return bad
+
+
+def test_function_local_imports_say_why():
+    """A function-local import hides an edge; it is only there to break a real cycle or to keep torch
+    (or a slow optional import) out of a module that must load without it, and says so in a
+    ``# local: <why>`` comment. Everything else is imported at the top."""
+    bad = []
+    for path, _ in MODULES.values():
+        bad += [f'{path}:{line}' for line in _unexplained_local_imports(open(path, encoding='utf-8').read())]
+    assert not bad, 'function-local imports without a "# local: <why>" comment:\n' + '\n'.join(bad)
+
+
+def test_local_import_check_finds_a_planted_one():
+    src = ('import os\n\n\ndef f():\n    x = 1\n\n    import json\n    return x\n\n\n'
+           'def g():\n    import torch  # local: torch-free module\n\n    from a import (b,\n        c)\n'
+           '    import numpy\n\n\ndef h():\n    # local: a cycle\n    import re\n    y = 2\n    import sys\n')
+    assert _unexplained_local_imports(src) == [7, 23]
+
+
 @pytest.mark.parametrize('root', TORCH_FREE)
 def test_torch_free_modules_import_no_torch(root):
     """Everything reachable from ``root`` through top-level imports stays off torch / MMEngine.

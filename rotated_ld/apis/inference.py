@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import copy
 import os.path as osp
+import warnings
 from typing import Optional, Sequence, Union
 
+import cv2
 import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
 
 from rotated_ld.registry import DATASETS, MODELS, TRANSFORMS
 from rotated_ld.utils.checkpoint import diff_state_dict, safe_torch_load, unwrap_state_dict
@@ -139,8 +142,6 @@ def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, 
         nn.Module: the model in eval mode on ``device``, with ``model.cfg`` and ``model.dataset_meta``
         (``classes`` from the checkpoint's ``meta.dataset_meta``, else from the config).
     """
-    from mmengine.registry import init_default_scope
-
 
     cfg = _load_config(config, cfg_options)
     config_name = getattr(cfg, 'filename', None) or 'the config'
@@ -161,8 +162,6 @@ def init_detector(config: Union[str, Config], checkpoint: Optional[str] = None, 
             check_state_dict(model, state_dict, checkpoint, config_name)
         result = model.load_state_dict(state_dict, strict=False)
         if not strict and (result.missing_keys or result.unexpected_keys):
-            import warnings
-
             warnings.warn(f'{checkpoint}: {len(result.missing_keys)} missing, '
                           f'{len(result.unexpected_keys)} unexpected weights', stacklevel=2)
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
@@ -232,8 +231,6 @@ def build_test_pipeline(cfg: Config, from_array: bool = False) -> Compose:
 
 def read_image(path: str) -> np.ndarray:
     """Read a BGR uint8 image; ``FileNotFoundError`` / ``OSError`` with the path on failure."""
-    import cv2
-
     if not osp.isfile(path):
         raise FileNotFoundError(f'image not found: {path}')
     img = cv2.imread(path, cv2.IMREAD_COLOR)

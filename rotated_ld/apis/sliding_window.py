@@ -24,10 +24,17 @@ from __future__ import annotations
 import os.path as osp
 from typing import Optional, Sequence, Union
 
+import cv2
 import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.structures import InstanceData
+from tqdm import tqdm
+
+from rotated_ld.datasets.dota_patch_name import format_patch_name
+from rotated_ld.datasets.split import get_sliding_windows, image_file_problem
+from rotated_ld.evaluation.functional.merge import merge_results
+from rotated_ld.structures import DetDataSample
 
 from .inference import inference_detector
 
@@ -63,10 +70,6 @@ class SceneReader:
                 except ValueError as e:
                     raise OSError(f'cannot read image {path}: {e}') from None
             else:
-                import cv2
-
-                from rotated_ld.datasets.split import image_file_problem
-
                 problem = image_file_problem(path)  # OpenCV would decode a truncated JPEG grey
                 if problem:
                     raise OSError(f'cannot read image {path}: {problem}')
@@ -109,8 +112,6 @@ class SceneReader:
 def scene_windows(height: int, width: int, patch_size: int = 1024, gap: int = 200,
                   rates: Sequence[float] = (1.0,), img_rate_thr: float = 0.6) -> np.ndarray:
     """Windows ``(K, 4)`` int64 ``x0, y0, x1, y1`` of the split tool for a scene (see module doc)."""
-    from rotated_ld.datasets.split import get_sliding_windows
-
     if not 0 <= gap < patch_size:
         raise ValueError(f'gap={gap} must be in [0, patch_size={patch_size})')
     if any(float(r) <= 0 for r in rates):
@@ -161,12 +162,6 @@ def inference_detector_by_patches(model: nn.Module, image: Union[str, np.ndarray
         horizontal models — ``scores``, ``labels``) in scene pixels, sorted by score; metainfo
         ``img_path``, ``ori_shape``, ``num_tiles``, ``windows`` ``(T, 4)``, ``merge_stats``.
     """
-    from tqdm import tqdm
-
-    from rotated_ld.datasets.dota_patch_name import format_patch_name
-    from rotated_ld.evaluation.functional.merge import merge_results
-    from rotated_ld.structures import DetDataSample
-
     reader = image if isinstance(image, SceneReader) else SceneReader(image)
     iou = 0.1 if nms_cfg is None or nms_cfg == {} else (None if nms_cfg is False else _nms_iou(nms_cfg))
     windows = scene_windows(reader.height, reader.width, patch_size, gap, rates, img_rate_thr)

@@ -11,6 +11,8 @@ numbers raises ``ValueError`` naming the file and the image / annotation id.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import math
@@ -19,6 +21,7 @@ from collections import Counter
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
+from pycocotools.coco import COCO
 
 from ..registry import DATASETS
 from ._scope import rotated_ld_scope
@@ -59,11 +62,6 @@ class CocoDataset(BaseDataset):
             super().__init__(*args, metainfo=metainfo, **kwargs)
 
     def load_data_list(self) -> list[dict]:
-        import contextlib
-        import io
-
-        from pycocotools.coco import COCO
-
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 self.coco = COCO(self.ann_file)

@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import colorsys
+
 DOTA_V1_0 = ('plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
              'large-vehicle', 'ship', 'tennis-court', 'basketball-court', 'storage-tank',
              'soccer-ball-field', 'roundabout', 'harbor', 'swimming-pool', 'helicopter')
@@ -20,8 +22,6 @@ DOTA_CLASSES = {'v1.0': DOTA_V1_0, 'v1.5': DOTA_V1_5, 'v2.0': DOTA_V2_0}
 
 def make_palette(n: int, base=DOTA_PALETTE) -> list[tuple[int, int, int]]:
     """``n`` RGB colours: ``base`` first, then deterministic well-spread hues."""
-    import colorsys
-
     out = list(base[:n])
     for i in range(len(out), n):
         r, g, b = colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.75, 0.95)

@@ -20,6 +20,7 @@ Full-image coordinates = ``(patch coordinates + (x, y)) / rate``.
 """
 from __future__ import annotations
 
+import os.path as osp
 import re
 
 from .file_types import IMG_EXTS
@@ -41,8 +42,6 @@ def image_id(path_or_stem: str) -> str:
     >>> image_id('data/val/images/my scene 2.png')
     'my_scene_2'
     """
-    import os.path as osp
-
     base = osp.basename(str(path_or_stem))
     stem, ext = osp.splitext(base)
     stem = stem if ext.lower() in IMG_EXTS + ('.txt', '.json', '.xml', '.npy') else base

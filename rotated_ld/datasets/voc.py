@@ -21,6 +21,7 @@ import os.path as osp
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+import cv2
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import list_from_file
 from mmengine.logging import print_log
@@ -89,8 +90,6 @@ class VOCDataset(BaseDataset):
                 except (AttributeError, TypeError, ValueError):
                     raise ValueError(f'{xml_path}: <size> needs positive integer <width> and <height>') from None
             else:
-                import cv2
-
                 img_path = osp.join(sub, 'JPEGImages', f'{img_id}.{self.img_suffix}')
                 img = cv2.imread(img_path)
                 if img is None:

@@ -32,6 +32,7 @@ recomputes them from its ``input_shape``.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os.path as osp
@@ -39,8 +40,12 @@ import time
 import warnings
 from typing import Optional, Sequence
 
+import numpy as np
+import onnx
 import torch
 from torch import Tensor, nn
+
+from rotated_ld.models.dense_heads import GFLHead, RotatedRetinaHead
 
 from .postprocess import featmap_sizes_for
 
@@ -52,8 +57,6 @@ SUPPORTED_HEADS = ('GFLHead', 'LDHead', 'RotatedGFLHead', 'RotatedLDHead', 'Rota
 def head_kind(head: nn.Module) -> str:
     """``'gfl'`` | ``'rotated_gfl'`` | ``'rotated_retina'`` (by the head's capabilities, so LD
     heads export like the plain ones: the distribution head by its box geometry)."""
-    from rotated_ld.models.dense_heads import GFLHead, RotatedRetinaHead
-
     if isinstance(head, GFLHead):
         return 'rotated_gfl' if head.box_type == 'rbox' else 'gfl'
     if isinstance(head, RotatedRetinaHead) and head.box_type == 'rbox':  # not the horizontal RetinaGFLHead
@@ -184,8 +187,6 @@ def deploy_meta(model: nn.Module, shape: Sequence[int], classes: Optional[Sequen
 
 
 def _legacy_exporter_available() -> bool:
-    import inspect
-
     return 'dynamo' in inspect.signature(torch.onnx.export).parameters
 
 
@@ -196,8 +197,6 @@ def export_onnx(model: nn.Module, out: str, shape: Sequence[int] = (384, 384), o
     ``export_seconds`` and ``exporter``). ``dynamo=None``: the TorchScript exporter
     (``dynamo=False``, seconds) where this torch still has it, else the dynamo exporter.
     ``dynamic``: free batch / height / width (TorchScript exporter; see the module docstring)."""
-    import onnx
-
     model = model.eval()
     wrapper = DenseExportWrapper(model).eval()
     x = torch.rand(batch, 3, int(shape[0]), int(shape[1])) * 255
@@ -242,7 +241,7 @@ def export_onnx(model: nn.Module, out: str, shape: Sequence[int] = (384, 384), o
 
 def run_onnxruntime(path: str, image) -> dict:
     """Run the exported graph on CPU; ``{output name: numpy array}``."""
-    import numpy as np
+    # local: onnxruntime (slow to import) only when an export is verified; get_flops imports this module
     import onnxruntime as ort
 
     sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])

@@ -38,10 +38,15 @@ import os.path as osp
 from typing import Optional, Sequence, Union
 
 import numpy as np
+import onnx
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torchvision.ops import batched_nms
 
+from rotated_ld.models.task_modules.coders import DeltaXYWHAOBBoxCoder
+from rotated_ld.models.task_modules.prior_generators import RotatedAnchorGenerator
+from rotated_ld.ops import batched_nms_rotated, multiclass_nms_rotated
 from rotated_ld.structures.bbox import norm_angle, regularize_rboxes, rescale_rboxes, wrap_angle
 
 META_KEY = 'rotated_ld.deploy'
@@ -54,8 +59,6 @@ def load_deploy_meta(path: str) -> dict:
     if path.endswith('.json') or osp.isfile(side):
         with open(path if path.endswith('.json') else side) as f:
             return json.load(f)
-    import onnx
-
     for kv in onnx.load(path, load_external_data=False).metadata_props:
         if kv.key == META_KEY:
             return json.loads(kv.value)
@@ -165,11 +168,7 @@ def _nms(boxes: Tensor, scores: Tensor, labels: Tensor, cfg: dict, rotated: bool
         raise ValueError(f"nms type {typ!r} is not reproduced here (only 'nms' / 'nms_rotated'); "
                          'use the PyTorch model for voting / soft NMS')
     if rotated:
-        from rotated_ld.ops import batched_nms_rotated
-
         return batched_nms_rotated(boxes.float(), scores.float(), labels, cfg['nms']['iou_threshold'])
-    from torchvision.ops import batched_nms
-
     return batched_nms(boxes.float(), scores.float(), labels, cfg['nms']['iou_threshold'])
 
 
@@ -231,9 +230,6 @@ def _gfl_image(cls, reg, ang, meta, img_shape, scale_factor, rotated: bool) -> d
 
 def _mmrotate_compat_decoding(meta: dict):
     """Anchors ``(N, 5)`` and a decode function for an export in an mmrotate compat mode."""
-    from rotated_ld.models.task_modules.coders import DeltaXYWHAOBBoxCoder
-    from rotated_ld.models.task_modules.prior_generators import RotatedAnchorGenerator
-
     a, c = meta['anchors'], meta['bbox_coder']
     gen = RotatedAnchorGenerator(strides=meta['strides'], ratios=a['ratios'], scales=a['scales'],
                                  center_offset=a.get('center_offset', 0.0), compat=a['compat'],
@@ -245,8 +241,6 @@ def _mmrotate_compat_decoding(meta: dict):
 
 
 def _retina_image(cls, reg, meta, scale_factor, img_shape=None) -> dict:
-    from rotated_ld.ops import multiclass_nms_rotated
-
     cfg = meta['test_cfg']
     if meta['anchors'].get('compat'):
         anchors, compat_decode = _mmrotate_compat_decoding(meta)

@@ -14,7 +14,9 @@ import logging
 from typing import Tuple
 
 import numpy as np
+import shapely
 import torch
+from mmengine.logging import print_log
 from torch import Tensor
 
 from ..structures.bbox import poly2hbox, poly_signed_area
@@ -83,8 +85,6 @@ def _convex_inter_aligned(pa: Tensor, pb: Tensor) -> Tuple[Tensor, Tensor, Tenso
 
 def _shapely_inter(pa: Tensor, pb: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     """Intersection and areas ``(K,)`` by shapely (fallback for non-convex quads; no gradient)."""
-    import shapely
-
     def to_geom(p: Tensor):
         g = shapely.polygons(p.detach().reshape(-1, 4, 2).double().cpu().numpy())
         return shapely.make_valid(g)
@@ -134,7 +134,6 @@ def poly_iou(polys1: Tensor, polys2: Tensor, mode: str = 'iou', aligned: bool = 
     n_bad = int((~c1).sum()) + int((~c2).sum())
     if n_bad:
         POLY_IOU_STATS['nonconvex_polys'] += n_bad
-        from mmengine.logging import print_log
         print_log(f'poly_iou: {n_bad} non-convex/self-intersecting quads; their pairs use shapely '
                   f'(no gradient)', logger='current', level=logging.WARNING)
     if aligned:

@@ -25,7 +25,7 @@ _LAZY = {'DetDataSample', 'SampleList'}
 def __getattr__(name: str):
     # PEP 562: DetDataSample pulls in MMEngine and torch, which the torch-free tools must not load
     if name in _LAZY:
-        from . import det_data_sample
+        from . import det_data_sample  # local: DetDataSample imports torch; structures stays torch-free (PEP 562)
 
         return getattr(det_data_sample, name)
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

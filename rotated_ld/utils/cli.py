@@ -91,6 +91,7 @@ def _registry_hint(exc: BaseException) -> Optional[str]:
     if not _is_registry_key_error(exc) or 'mmengine' not in sys.modules:
         return None
     try:
+        # local: only after MMEngine is loaded; keeps mmengine.config out of the data tools' start-up
         from rotated_ld.utils.setup_env import did_you_mean
 
         return did_you_mean(exc)  # type: ignore[arg-type]

@@ -12,9 +12,12 @@ Local paths are used as they are.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import os.path as osp
 from urllib.parse import urlparse
+
+import mmengine
 
 __all__ = ['HUB_PREFIXES', 'is_hub_name', 'model_url', 'hub_cache_path', 'resolve_pretrained']
 
@@ -30,8 +33,6 @@ def is_hub_name(name: str) -> bool:
 
 
 def _mmengine_json(fname: str) -> dict:
-    import mmengine
-
     with open(osp.join(mmengine.__path__[0], 'hub', fname)) as f:
         return json.load(f)
 
@@ -47,6 +48,7 @@ def model_url(name: str) -> str:
     prefix = next(p for p in TORCHVISION_PREFIXES + OPENMMLAB_PREFIXES if name.startswith(p))
     key = name[len(prefix):]
     if prefix in TORCHVISION_PREFIXES:
+        # local: mmengine.runner imports torch; utils stays torch-free
         from mmengine.runner.checkpoint import get_torchvision_models
 
         table = get_torchvision_models()  # 0.12 names ('resnet50') + weight enums ('resnet50.imagenet1k_v2')
@@ -54,8 +56,6 @@ def model_url(name: str) -> str:
         table = _mmengine_json('openmmlab.json')
         key = _mmengine_json('deprecated.json').get(key, key)
     if key not in table:
-        import difflib
-
         close = difflib.get_close_matches(key, list(table), n=3)
         raise KeyError(f'{name}: unknown model name' + (f'; did you mean {", ".join(prefix + c for c in close)}?'
                                                          if close else ''))
@@ -64,7 +64,7 @@ def model_url(name: str) -> str:
 
 def hub_cache_path(url: str) -> str:
     """``torch.hub.get_dir()/checkpoints/<file name of url>`` (where ``torch.hub`` caches downloads)."""
-    import torch.hub
+    import torch.hub  # local: utils stays torch-free
 
     return osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(urlparse(url).path))
 
@@ -92,6 +92,7 @@ def resolve_pretrained(name: str) -> str:
 
 def _register() -> None:
     """Route MMEngine's hub schemes through :func:`resolve_pretrained` + the safe loader."""
+    # local: mmengine.runner and .checkpoint import torch; utils stays torch-free
     from mmengine.runner.checkpoint import CheckpointLoader
 
     from .checkpoint import safe_torch_load

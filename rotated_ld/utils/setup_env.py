@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import os
 import os.path as osp
@@ -65,8 +66,6 @@ def load_config(config: str, cfg_options: list[str] | dict | None = None) -> Con
     except SyntaxError as e:  # MMEngine parses the text without its file name ('<unknown>:1')
         where = config
         try:
-            import ast
-
             with open(config, encoding='utf-8') as f:
                 ast.parse(f.read(), filename=config)
             where = f'{config} (in one of its _base_ files)'
@@ -142,7 +141,8 @@ def did_you_mean(error: KeyError) -> str | None:
     if m is None:
         return None
     name, scope, reg_name = m.groups()
-    from .. import registry as ours  # not at the top: see the module's import note
+    # local: the registry imports torch and utils (a cycle); see the module's import note
+    from .. import registry as ours
 
     table = {r.name: r for r in vars(ours).values() if isinstance(r, Registry)}
     registry = table.get(reg_name)
@@ -162,7 +162,7 @@ def init_cpu_distributed(cfg: Config) -> None:
     ``device_ids=[local_rank]``; both fail without CUDA. The Runner skips its own init when a
     process group already exists.
     """
-    import torch.distributed as dist
+    import torch.distributed as dist  # local: setup_env stays torch-free for the data tools
 
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
@@ -218,7 +218,7 @@ def run_with_runner(cfg: Config, config_path: str, launcher: str, action, on_bui
         line and returns the documented exit code (2 for an unknown ``type`` in the config, with the
         closest registered names; 3 for a non-finite loss).
     """
-    import torch  # not at the top: see the module's import note
+    import torch  # local: setup_env stays torch-free for the data tools (module import note)
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 

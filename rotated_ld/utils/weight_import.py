@@ -62,6 +62,7 @@ import os.path as osp
 import re
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from typing import Callable, Optional
 
 import torch
@@ -381,7 +382,6 @@ def convert_state_dict(state_dict: dict, layout: str, model: Optional[nn.Module]
         ``(new state dict, report)``; tensors are the source tensors (no copy) except transformed ones.
     """
     if layout not in REGISTRY:
-        from difflib import get_close_matches
         raise WeightImportError(f'unknown layout {layout!r}; expected one of {LAYOUTS}'
                                 f' (did you mean {get_close_matches(layout, LAYOUTS, 1)}?)')
     spec = REGISTRY[layout]

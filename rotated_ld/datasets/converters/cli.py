@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Callable
 
+from rotated_ld.utils.cli import InputError
+
 from .common import ConversionReport
 
 __all__ = ['converter_parser', 'add_min_area', 'has_image_size', 'run_conversion']
@@ -38,8 +40,6 @@ def add_min_area(p: argparse.ArgumentParser, what: str) -> None:
 def has_image_size(args: argparse.Namespace) -> bool:
     """True, or :class:`~rotated_ld.utils.cli.InputError` when neither ``--img-dir`` nor ``--img-size`` is given."""
     if not args.img_dir and not args.img_size:
-        from rotated_ld.utils.cli import InputError
-
         raise InputError('give --img-dir (image sizes from headers) or --img-size W H')
     return True
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
+import yaml
+from PIL import Image
 
 from ..dota_txt import format_dota_line
 from ..file_types import IMG_EXTS
@@ -173,20 +175,9 @@ def min_area_rect_poly(pts) -> np.ndarray:
 
 
 def read_image_size(path: str) -> tuple[int, int]:
-    """``(width, height)`` of an image, reading only its header when Pillow is available."""
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - Pillow ships with matplotlib
-        Image = None
-    if Image is not None:
-        with Image.open(path) as im:
-            return int(im.width), int(im.height)
-    import cv2  # pragma: no cover
-
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)  # pragma: no cover
-    if img is None:  # pragma: no cover
-        raise OSError(f'cannot read image {path!r}')
-    return int(img.shape[1]), int(img.shape[0])  # pragma: no cover
+    """``(width, height)`` of an image, read from its header only (Pillow, a matplotlib dependency)."""
+    with Image.open(path) as im:
+        return int(im.width), int(im.height)
 
 
 def find_image(img_dir: str, stem: str) -> str | None:
@@ -209,8 +200,6 @@ def load_names(spec) -> list[str] | None:
     spec = str(spec)
     if osp.isfile(spec):
         if spec.endswith(('.yaml', '.yml')):
-            import yaml
-
             with open(spec, encoding='utf-8') as f:
                 names = (yaml.safe_load(f) or {}).get('names')
             if isinstance(names, dict):

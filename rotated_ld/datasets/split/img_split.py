@@ -34,13 +34,16 @@ import contextlib
 import json
 import os
 import os.path as osp
+import signal
 import time
 from dataclasses import asdict, dataclass, field
 from math import ceil
+from multiprocessing import get_context
 
 import cv2
 import numpy as np
 import shapely
+from tqdm import tqdm
 
 from ..dota_patch_name import format_patch_name
 from ..dota_txt import format_dota_line, parse_dota_txt
@@ -364,8 +367,6 @@ def _worker(job):
 
 def _ignore_sigint() -> None:
     """Pool initializer: Ctrl-C goes to the parent only, which terminates the pool (no worker tracebacks)."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -458,12 +459,8 @@ def split_dataset(img_dirs, save_dir: str, ann_dirs=None, cfg: SplitConfig | Non
     t0 = time.time()
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(jobs), desc='splitting', unit='img')
     if nproc > 1 and len(jobs) > 1:
-        from multiprocessing import get_context
-
         # largest images first, one per task: the last task is a small one, so workers finish together
         jobs.sort(key=lambda j: -osp.getsize(j[0]))
         ctx = get_context('fork' if hasattr(os, 'fork') else 'spawn')

@@ -22,6 +22,7 @@ import math
 import os
 import os.path as osp
 from dataclasses import dataclass, field
+from multiprocessing import Pool
 
 import cv2
 import numpy as np
@@ -504,8 +505,6 @@ def make_dota_scenes(out_dir: str, num: int = 20, size_range=(1500, 2500), seed:
     jobs = [(out_dir, f'{prefix}{start + i:04d}', seed, start + i, tuple(size_range), ext, tuple(classes),
              density) for i in range(num)]
     if nproc > 1:
-        from multiprocessing import Pool
-
         with Pool(nproc) as pool:
             pool.map(_make_one, jobs)
     else:

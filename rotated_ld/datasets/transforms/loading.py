@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from mmengine.fileio import get
 
 from ...registry import TRANSFORMS
 from ..split.img_split import image_file_problem
@@ -33,8 +34,6 @@ class LoadImageFromFile:
                 'grayscale': cv2.IMREAD_GRAYSCALE}[self.color_type]
         try:
             if self.backend_args:
-                from mmengine.fileio import get
-
                 img = cv2.imdecode(np.frombuffer(get(path, backend_args=self.backend_args), np.uint8), flag)
             else:
                 img = cv2.imread(path, flag)

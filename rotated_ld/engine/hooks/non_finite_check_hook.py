@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os.path as osp
 from typing import Literal
 
 import torch
@@ -79,8 +80,6 @@ class NonFiniteCheckHook(Hook):
         where = f'iteration {runner.iter + 1} (epoch {runner.epoch + 1})'
         if self.action == 'stop':
             ckpt = None
-            import os.path as osp
-
             pointer = osp.join(runner.work_dir, 'last_checkpoint')
             if osp.isfile(pointer):
                 ckpt = open(pointer).read().strip()

@@ -21,6 +21,8 @@ from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import BaseLoop
 
 from rotated_ld.registry import HOOKS
 
@@ -123,8 +125,6 @@ class TeacherEvalHook(Hook):
 
     @staticmethod
     def _model(runner):
-        from mmengine.model import is_model_wrapper
-
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
     def _enabled(self, model) -> bool:
@@ -134,8 +134,6 @@ class TeacherEvalHook(Hook):
 
     @staticmethod
     def _val_loop(runner):
-        from mmengine.runner import BaseLoop
-
         loop = getattr(runner, '_val_loop', None)
         if isinstance(loop, BaseLoop) and getattr(loop, 'dataloader', None) is not None \
                 and getattr(loop, 'evaluator', None) is not None:

@@ -10,11 +10,15 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import cv2
 import numpy as np
 
+from . import plots
 from .errors import ERROR_TYPES, error_breakdown
-from .evaluate import ModelEval
+from .evaluate import ModelEval, evaluate_model
+from .gallery import A_COLOR, B_COLOR, crop_tile, grid
 from .geometry import SIZE_BUCKETS
+from .loading import find_images, load_ground_truth, load_result_set
 from .paired import paired_objects, paired_summary
 from .stats import summarise, tp_stats
 
@@ -30,9 +34,6 @@ def score_result_sets(results: Sequence[tuple[str, str]], gt: str, classes: Sequ
     Result images without ground truth and ground-truth images without results are counted and logged;
     a result set sharing no image with the ground truth is a ``ValueError``.
     """
-    from .evaluate import evaluate_model
-    from .loading import find_images, load_ground_truth, load_result_set
-
     gts, classes, img_paths = load_ground_truth(gt, classes, split, cfg_options)
     images = sorted(gts)
     log(f'ground truth: {len(images)} images, {sum(len(g["labels"]) for g in gts.values())} objects '
@@ -101,8 +102,6 @@ def compare_models(evals: Sequence[ModelEval], pairs: Sequence[tuple[int, int]] 
 
 def write_plots(cmp: Comparison, out_dir: str) -> dict:
     """PNG plots into ``out_dir``; returns ``{title: path}``."""
-    from . import plots
-
     os.makedirs(out_dir, exist_ok=True)
     out = {}
     names = [ev.name for ev in cmp.evals]
@@ -155,10 +154,6 @@ def _pooled_pr(ev: ModelEval):
 
 def write_galleries(cmp: Comparison, image_paths: dict, out_dir: str, k: int = 8, log=print) -> dict:
     """For each pair, the ``k`` objects where B's IoU improved most and where it got worst (JPEGs)."""
-    import cv2
-
-    from .gallery import A_COLOR, B_COLOR, crop_tile, grid
-
     out = {}
     for ia, ib in cmp.pairs:
         a, b = cmp.evals[ia], cmp.evals[ib]

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import cv2
 import numpy as np
+
+from rotated_ld.structures.bbox import hbox2poly, rbox2poly
 
 __all__ = ['as_polys', 'crop_tile', 'grid', 'GT_COLOR', 'A_COLOR', 'B_COLOR']
 
@@ -16,8 +19,6 @@ GT_COLOR, A_COLOR, B_COLOR = (40, 200, 40), (255, 140, 0), (30, 110, 255)
 
 def as_polys(boxes: np.ndarray) -> np.ndarray:
     """``(K, 4)`` xyxy / ``(K, 5)`` rboxes / ``(K, 8)`` polygons → ``(K, 8)`` polygons."""
-    from rotated_ld.structures.bbox import hbox2poly, rbox2poly
-
     b = np.asarray(boxes, np.float64)
     width = b.shape[-1]
     b = b.reshape(-1, width)
@@ -30,8 +31,7 @@ def crop_tile(image: np.ndarray, gt_box: np.ndarray, boxes: Sequence[tuple], cap
 
     ``context``: margin around the object's bounds, as a fraction of its larger side (at least 16 px).
     """
-    import cv2
-
+    # local: the visualizer imports torch; evaluation.analysis stays torch-free
     from rotated_ld.visualization.local_visualizer import DetLocalVisualizer
 
     gp = as_polys(gt_box)[0].reshape(4, 2)
@@ -59,8 +59,6 @@ def crop_tile(image: np.ndarray, gt_box: np.ndarray, boxes: Sequence[tuple], cap
 
 def grid(tiles: Sequence[np.ndarray], cols: int = 4, title: str = '') -> np.ndarray:
     """Tiles (same size) in rows of ``cols``, with an optional title bar."""
-    import cv2
-
     if not tiles:
         tiles = [np.full((64, 192, 3), 255, np.uint8)]
     th, tw = tiles[0].shape[:2]

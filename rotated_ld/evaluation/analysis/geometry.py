@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from rotated_ld.datasets.converters.common import min_area_rect_poly
+from rotated_ld.structures.bbox import wrap_angle
+
 __all__ = ['canonical_rboxes', 'hbox_params', 'angle_error', 'centre_error', 'size_error', 'size_bucket',
            'SIZE_BUCKETS']
 
@@ -27,15 +30,11 @@ SIZE_BUCKETS = (('small', 0.0, 32.0), ('medium', 32.0, 96.0), ('large', 96.0, np
 
 def _centred_wrap(a: np.ndarray, period: float) -> np.ndarray:
     """``a`` wrapped into ``[-period/2, period/2)`` (the package's one angle wrap)."""
-    from rotated_ld.structures.bbox import wrap_angle
-
     return wrap_angle(np.asarray(a, np.float64), -period / 2, period)
 
 
 def _min_area_rect(poly: np.ndarray) -> np.ndarray:
     """``(8,)`` polygon → ``(8,)`` corners of its minimum-area rectangle (exact, float64)."""
-    from rotated_ld.datasets.converters.common import min_area_rect_poly
-
     return min_area_rect_poly(poly.reshape(4, 2))
 
 

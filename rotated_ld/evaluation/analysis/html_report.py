@@ -7,10 +7,17 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
+import os.path as osp
 from typing import Sequence
 
+import cv2
 import numpy as np
+from mmengine.registry import init_default_scope
 
+from ..functional.confusion import ImageDets, ImageGts, confusion_matrix
+from . import plots
+from .compare import score_result_sets
 from .errors import ERROR_TYPES, error_breakdown
 from .evaluate import ModelEval, to_scorer_boxes
 from .gallery import as_polys
@@ -34,8 +41,6 @@ def png_data_uri(draw) -> str:
 
 def jpeg_data_uri(rgb: np.ndarray, quality: int = 88) -> str:
     """``data:image/jpeg;base64,...`` of an RGB uint8 image."""
-    import cv2
-
     ok, enc = cv2.imencode('.jpg', np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError('cannot encode the picture as JPEG')
@@ -44,8 +49,6 @@ def jpeg_data_uri(rgb: np.ndarray, quality: int = 88) -> str:
 
 def confusion_for(ev: ModelEval, score_thr: float = 0.3, iou_thr: float = 0.5) -> np.ndarray:
     """Confusion matrix (:func:`~rotated_ld.evaluation.functional.confusion_matrix`, mmdet rules) of ``ev``."""
-    from ..functional.confusion import ImageDets, ImageGts, confusion_matrix
-
     m = ev.matches
     det_s, gt_s = to_scorer_boxes(ev.det_boxes, ev.kind), to_scorer_boxes(ev.gt_boxes, ev.kind)
     dets, gts = [], []
@@ -60,8 +63,7 @@ def sample_pictures(ev: ModelEval, image_paths: dict, n: int = 4, score_thr: flo
                     max_side: int = 900) -> list[tuple[str, np.ndarray]]:
     """``n`` pictures (images with the most objects first): ground truth green, detections ≥ ``score_thr``
     in class colours with scores. Images without a file are skipped."""
-    import cv2
-
+    # local: the visualizer imports torch; evaluation.analysis stays torch-free
     from rotated_ld.visualization.local_visualizer import DetLocalVisualizer
 
     m = ev.matches
@@ -106,8 +108,6 @@ def model_report_html(ev: ModelEval, image_paths: dict | None = None, title: str
                       score_thr: float = 0.3, n_samples: int = 4, square_ratio: float = 1.2,
                       notes: Sequence[str] = ()) -> str:
     """The HTML page (module docstring) for one scored model."""
-    from . import plots
-
     res = ev.result
     summ = ev.summary()
     stats = tp_stats(ev, 0.5, square_ratio)
@@ -168,11 +168,6 @@ def write_report(results: str, gt, out_html: str, classes: Sequence[str] | None 
                  cfg_options: Sequence[str] = (), title: str | None = None, log=print) -> str:
     """Score ``results`` (a test.py dump or a Task1 folder) on ``gt`` (labelTxt folder, config file or
     Config) and write the HTML page to ``out_html``; returns its path."""
-    import os
-    import os.path as osp
-
-    from .compare import score_result_sets
-
     name = osp.splitext(osp.basename(osp.normpath(results)))[0]
     (ev,), img_paths = score_result_sets([(name, results)], gt, classes, split, merge, img_dir,
                                          cfg_options=cfg_options, log=log)
@@ -190,8 +185,7 @@ def config_report_source(cfg) -> tuple:
     evs = cfg.get('test_evaluator') or []
     for ev in (evs if isinstance(evs, (list, tuple)) else [evs]):
         if isinstance(ev, dict) and ev.get('type') == 'DOTAMetric' and ev.get('merge_patches') and ev.get('gt_dir'):
-            from mmengine.registry import init_default_scope
-
+            # local: the registry imports torch (only a config's dataset needs it)
             from rotated_ld.registry import DATASETS
 
             init_default_scope(cfg.get('default_scope', 'rotated_ld'))

@@ -18,9 +18,16 @@ import os.path as osp
 from typing import Sequence
 
 import numpy as np
+from mmengine.registry import init_default_scope
+
+from rotated_ld.datasets.dota_patch_name import parse_patch_name
+from rotated_ld.datasets.file_types import IMG_EXTS
+from rotated_ld.utils.safe_pickle import UnsafeCheckpointError, safe_pickle_load
+from rotated_ld.utils.setup_env import load_config
 
 from ..functional.confusion import ImageGts
 from ..functional.dota_io import load_labeltxt_dir, load_task1_dir
+from ..functional.merge import merge_results
 
 __all__ = ['load_dump', 'dump_detections', 'load_result_set', 'dataset_ground_truth', 'gt_from_dataset',
            'load_ground_truth', 'image_stem']
@@ -33,8 +40,6 @@ def image_stem(path: str) -> str:
 
 def load_dump(path: str) -> list:
     """The per-image list of a ``tools/test.py --out`` pickle; ``ValueError`` names the file otherwise."""
-    from rotated_ld.utils.safe_pickle import UnsafeCheckpointError, safe_pickle_load
-
     if not osp.isfile(path):
         raise FileNotFoundError(f'results file not found: {path}')
     try:  # numpy + containers only: a pickle with other globals is refused, no code runs
@@ -84,10 +89,6 @@ def load_result_set(path: str, classes: Sequence[str], images: Sequence[str], me
         return load_task1_dir(path, classes, set(images)), {}
     dets, paths = dump_detections(load_dump(path), path)
     if merge:
-        from rotated_ld.datasets.dota_patch_name import parse_patch_name
-
-        from ..functional.merge import merge_results
-
         names = list(dets)
         is_patch = []
         for n in names:
@@ -112,9 +113,7 @@ def dataset_ground_truth(cfg, split: str = 'auto') -> tuple[dict, tuple]:
     ``split``: ``'test'``, ``'val'`` or ``'auto'`` (test when it has labels, else val). Boxes are
     as the dataset stores them: DOTA ``(G, 8)`` polygons, COCO / VOC ``(G, 4)`` xyxy.
     """
-    from mmengine.registry import init_default_scope
-
-    from rotated_ld.registry import DATASETS
+    from rotated_ld.registry import DATASETS  # local: the registry imports torch (only a config's dataset needs it)
 
     init_default_scope(cfg.get('default_scope', 'rotated_ld'))
     for name in (['test', 'val'] if split == 'auto' else [split]):
@@ -170,15 +169,11 @@ def load_ground_truth(source, classes: Sequence[str] | None = None, split: str =
         return gts, tuple(classes), {}
     if not osp.isfile(source):
         raise FileNotFoundError(f'ground truth not found: {source} (expected a labelTxt folder or a config file)')
-    from rotated_ld.utils.setup_env import load_config
-
     return gt_from_dataset(load_config(source, list(cfg_options)), split)
 
 
 def find_images(img_dir: str, stems: Sequence[str]) -> dict:
     """``{stem: path}`` for the stems that have an image in ``img_dir`` (any of ``IMG_EXTS``)."""
-    from rotated_ld.datasets.file_types import IMG_EXTS
-
     have = {}
     for f in os.listdir(img_dir):
         stem, ext = osp.splitext(f)

@@ -13,10 +13,10 @@ __all__ = ['plot_confusion_matrix', 'plot_cdfs', 'plot_class_bars', 'plot_pr_cur
 
 
 def _plt():
-    import matplotlib
+    import matplotlib  # local: matplotlib (slow to import) only when a plot is drawn, with the Agg backend set first
 
     matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # local: as above, after the backend is set
 
     return plt
 

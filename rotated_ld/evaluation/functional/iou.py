@@ -24,6 +24,7 @@ All functions take and return float64 numpy arrays.
 from __future__ import annotations
 
 import numpy as np
+import shapely
 
 __all__ = ['poly_bounds', 'overlap_pairs', 'poly_iou_pairs', 'hbox_iou_pairs', 'is_convex_quad', 'devkit_poly_iou']
 
@@ -140,7 +141,7 @@ def hbox_iou_pairs(a: np.ndarray, b: np.ndarray, legacy: bool = False) -> np.nda
 def _convex_iou_torch(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """Aligned convex polygon IoU through ``rotated_ld.ops.poly_iou`` (float64); None if unavailable."""
     try:  # here: evaluation.functional is numpy-only; torch only when this path is taken
-        import torch
+        import torch  # local: evaluation.functional is torch-free; torch only on this fast path
 
         from rotated_ld.ops import poly_iou
     except ImportError:
@@ -154,8 +155,6 @@ def _convex_iou_torch(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
 
 def _convex_iou_shapely(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Aligned convex polygon IoU through shapely's vectorised GEOS calls."""
-    import shapely
-
     pa = shapely.polygons(a.reshape(-1, 4, 2))
     pb = shapely.polygons(b.reshape(-1, 4, 2))
     inter = shapely.area(shapely.intersection(pa, pb))

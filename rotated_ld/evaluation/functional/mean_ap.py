@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+from terminaltables import AsciiTable
 
 from .iou import hbox_iou_pairs, overlap_pairs, poly_bounds, poly_iou_pairs
 
@@ -146,8 +147,6 @@ class MeanAPResult:
 
     def table(self, thr_index: int = 0, digits: int = 3) -> str:
         """Per-class table ``class | gts | dets | recall | ap`` plus the mAP row (mmdet layout)."""
-        from terminaltables import AsciiTable
-
         f = f'{{:.{digits}f}}'
         rows = [['class', 'gts', 'dets', 'recall', 'ap']]
         for c, name in enumerate(self.classes):

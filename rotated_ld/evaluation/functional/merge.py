@@ -74,7 +74,7 @@ def nms_polygons(polys: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_
 def _nms_rboxes(rboxes: np.ndarray, scores: np.ndarray, groups: np.ndarray, iou_thr: float,
                 backend: str = 'numpy') -> np.ndarray:
     if backend == 'ops':
-        import torch  # here: evaluation.functional is numpy-only unless this backend is chosen
+        import torch  # local: evaluation.functional is torch-free; torch only for this backend
 
         from rotated_ld.ops import batched_nms_rotated
 

@@ -21,6 +21,9 @@ from typing import Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+from terminaltables import AsciiTable
 
 from rotated_ld.registry import METRICS
 
@@ -76,8 +79,6 @@ def coco_bbox_eval(coco_gt, dets: list, classwise: bool = False, iou_thrs=None, 
     Returns:
         tuple: ``(stats (12,), per_class {cat_id: ap} or {}, summary text)``.
     """
-    from pycocotools.cocoeval import COCOeval
-
     if not dets:
         return np.full(12, -1.0), {}, 'no detections'
     buf = io.StringIO()
@@ -130,8 +131,6 @@ class CocoMetric(BaseMetric):
         self.outfile_prefix = outfile_prefix
         self._coco = None
         if ann_file is not None:
-            from pycocotools.coco import COCO
-
             with contextlib.redirect_stdout(io.StringIO()):
                 self._coco = COCO(ann_file)
 
@@ -153,8 +152,6 @@ class CocoMetric(BaseMetric):
             self.results.append(res)
 
     def compute_metrics(self, results: list) -> dict:
-        from pycocotools.coco import COCO
-
         logger = MMLogger.get_current_instance()
         classes = tuple(self.dataset_meta['classes'])
         if self._coco is not None:
@@ -191,8 +188,6 @@ class CocoMetric(BaseMetric):
         logger.info('\n' + text)
         metrics = {f'bbox_{n}': float(v) for n, v in zip(STAT_NAMES, stats[:6])}
         if self.classwise:
-            from terminaltables import AsciiTable
-
             rows = [['category', 'AP']]
             for c, cid in zip(classes, cat_ids):
                 ap = per_class.get(cid, float('nan'))

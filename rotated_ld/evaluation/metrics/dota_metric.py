@@ -25,9 +25,11 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from rotated_ld.datasets.dota_patch_name import image_id
 from rotated_ld.registry import METRICS
 
 from ..functional import COCO_IOU_THRS, eval_map, load_labeltxt_dir, merge_results, rbox2poly_np, write_task1
+from ..functional.submission_check import check_submission
 
 __all__ = ['DOTAMetric']
 
@@ -50,8 +52,6 @@ def _to_polys(boxes) -> np.ndarray:
 
 
 def _patch_name(sample: dict) -> str:
-    from rotated_ld.datasets.dota_patch_name import image_id
-
     img_id = sample.get('img_id')
     if isinstance(img_id, str) and img_id:
         return image_id(img_id)  # one id rule for every writer: no whitespace in Task1 rows
@@ -159,8 +159,6 @@ class DOTAMetric(BaseMetric):
 
         The expected images are the ones this metric saw (merged full images, or patches).
         """
-        from ..functional.submission_check import check_submission
-
         try:
             report = check_submission(zip_path, classes, image_list=images, allow_missing_images=True)
         except Exception as e:  # a checker bug must not lose a finished test run

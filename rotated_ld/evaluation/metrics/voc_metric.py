@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
+from pycocotools.coco import COCO
 
 from rotated_ld.registry import METRICS
 
@@ -99,8 +100,6 @@ class VOCMetric(BaseMetric):
             metrics[f'AP{int(round(t * 100))}'] = float(res.mean_ap[ti])
         metrics['mAP'] = float(np.mean(res.mean_ap))
         if self.coco_style:
-            from pycocotools.coco import COCO
-
             gt = build_coco_gt([dict(id=i + 1, width=r['width'], height=r['height'], **r['ann'])
                                 for i, r in enumerate(results)], classes, self.legacy_coordinate)
             coco_gt = COCO()

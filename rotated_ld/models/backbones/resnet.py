@@ -19,6 +19,7 @@ working BN. The COCO configs switch to mmdet's ``frozen_stages=1, norm_eval=True
 """
 from __future__ import annotations
 
+import re
 from typing import Optional, Sequence
 
 import torch.nn as nn
@@ -27,6 +28,7 @@ from torch import Tensor
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 
 from rotated_ld.registry import MODELS
+from rotated_ld.utils.pretrained import OPENMMLAB_PREFIXES, TORCHVISION_PREFIXES, model_url
 
 from ..layers import DeformConv2dPack, build_norm_layer
 
@@ -195,10 +197,6 @@ class ResNet(BaseModule):
 
 def _check_pretrained(init_cfg, depth: int) -> None:
     """Refuse pretrained names that cannot fit this backbone, before anything is built or read."""
-    import re
-
-    from rotated_ld.utils.pretrained import OPENMMLAB_PREFIXES, TORCHVISION_PREFIXES, model_url
-
     cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
     for c in cfgs:
         if not (isinstance(c, dict) and c.get('type') == 'Pretrained'):

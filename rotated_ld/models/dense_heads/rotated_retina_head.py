@@ -46,6 +46,8 @@ from rotated_ld.registry import MODELS, TASK_UTILS
 
 from ..distillers import DistillRegions, RegionInputs, quality_weights
 from ..layers import Integral, build_towers, run_towers
+from ..losses import dfl, focal_loss, gaussian_loss, iou_loss, l1_loss  # noqa: F401  (register the losses)
+from ..task_modules import assigners, coders, prior_generators  # noqa: F401
 from ..task_modules.coders.distribution_delta import DEFAULT_RANGES, DistributionDelta
 from ..utils import empty_instances, multiclass_nms
 from .anchor_coding import build_anchor_coding
@@ -170,9 +172,6 @@ class RotatedRetinaHead(BaseDenseHead, BaseModule):
                  ld_softmax: str = 'per_distribution',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        from ..losses import dfl, focal_loss, gaussian_loss, iou_loss, l1_loss  # noqa: F401  (register the losses)
-        from ..task_modules import assigners, coders, prior_generators  # noqa: F401
-
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.feat_channels = feat_channels

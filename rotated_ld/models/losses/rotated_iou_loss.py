@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rotated_ld.ops import box_iou_rotated
 from rotated_ld.registry import MODELS
 
 from .utils import weight_reduce_loss
@@ -48,8 +49,6 @@ class RotatedIoULoss(nn.Module):
 
         Returns: scalar, or (N,) with ``reduction='none'``; fp32.
         """
-        from rotated_ld.ops import box_iou_rotated
-
         reduction = reduction_override or self.reduction
         if pred.shape[0] == 0:
             return pred.float().sum() * 0

@@ -54,7 +54,7 @@ def torch_function(fn: Callable) -> Callable:
 
     @wraps(fn)
     def wrapper(x, *args, **kwargs):
-        import torch  # here, not at the top: the rest of this package stays torch-free
+        import torch  # local: structures.bbox stays torch-free; torch only for tensor inputs
 
         is_np = not isinstance(x, torch.Tensor)
         t = torch.from_numpy(np.ascontiguousarray(x)) if is_np else x

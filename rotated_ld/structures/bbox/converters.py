@@ -119,7 +119,7 @@ def poly2rbox(polys, angle_version: str = 'le90'):
     centre). On 984 real DOTA labels 33 polygons got a different rectangle of equal area, vertices
     up to 2.9 px apart. Degenerate inputs (collinear / coincident points) give w or h = 0.
     """
-    import torch  # torch_function has loaded it already; the module itself stays torch-free
+    import torch  # local: structures.bbox stays torch-free (torch_function has imported torch already)
 
     check_angle_version(angle_version)
     pts = polys.unflatten(-1, (4, 2))  # (..., 4, 2)
