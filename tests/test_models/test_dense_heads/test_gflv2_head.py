@@ -203,3 +203,27 @@ def test_ld_gflv2_student_one_step_distils_from_a_gflv2_teacher():
     assert all(p.grad is None for p in model.teacher.parameters())
     for k, v in model.teacher.state_dict().items():
         assert torch.equal(v, before[k]), k
+
+
+def test_box_loss_weights_are_the_max_joint_score_as_gfocalv2():
+    """GFocalV2: ``weight_targets = cls_score.detach().max(1)`` on the joint score σ(cls)·q."""
+    torch.manual_seed(2)
+    head = GFLv2Head(4, 8, stacked_convs=0, norm_cfg=None, reg_max=4, strides=(8,), octave_base_scale=4)
+    with torch.no_grad():
+        for p in head.reg_conf.parameters():
+            p.normal_(0, 0.5)
+        head.gfl_cls.bias.normal_(0, 1)
+    upstream = nn.Sequential(nn.Conv2d(20, 64, 1), nn.ReLU(), nn.Conv2d(64, 1, 1), nn.Sigmoid()).double()
+    upstream.load_state_dict({k: v.double() for k, v in head.reg_conf.state_dict().items()})
+    x = torch.randn(1, 8, 8, 8)
+    cls_scores, bbox_preds = head([x])
+    s = _sample((64, 64), boxes=((4., 6., 30., 34.), (20., 18., 60., 58.)), labels=(0, 2))
+    flat = head.build_flat_outputs(cls_scores, bbox_preds)
+    targets = head.get_targets(flat, [s.gt_instances], [s.metainfo])
+    head._core_losses(flat, targets)
+    assert targets.pos_inds.numel() > 0
+    raw = F.conv2d(x.double(), head.gfl_cls.weight.double(), head.gfl_cls.bias.double(), padding=1)
+    with torch.no_grad():
+        joint = raw.sigmoid() * upstream(_brute_force_stats(bbox_preds[0], 4, 4))  # (1, C, H, W)
+    expected = joint.permute(0, 2, 3, 1).reshape(-1, 4).max(dim=1).values[targets.pos_inds]
+    torch.testing.assert_close(targets.pos_weights.double(), expected, rtol=1e-4, atol=1e-7)
