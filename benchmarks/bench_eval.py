@@ -7,7 +7,7 @@ Times (single process, this machine):
      ``tools/analysis_tools/eval_dota.py`` path (parse + score),
   4. optionally (``--merge``) the patch merge of the same detections split into 1024 windows.
 
-Target (issue 5): 100k detections over 400 images scored in under 10 s.
+Target: 100k detections over 400 images scored in under 10 s.
 
 Usage:
     python benchmarks/bench_eval.py                      # defaults

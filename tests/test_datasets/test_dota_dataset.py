@@ -137,7 +137,7 @@ def test_image_only_mode_and_lazy_registry(tmp_path):
 
 
 def test_label_files_without_images_strict_error_lenient_counted(tmp_path):
-    """Issue 16 case 3: the DOTA_devkit example folder (7 labels, 2 images) built a dataset of every
+    """Regression: the DOTA_devkit example folder (7 labels, 2 images) built a dataset of every
     object and training crashed after iteration 1 with FileNotFoundError. Checked at build time now."""
     names = [f'P{i:04d}' for i in range(7)]
     root = _write_split(tmp_path, {n: GOOD for n in names})

@@ -83,7 +83,7 @@ def test_labeltxt_parsing_rules(tmp_path):
 
 
 def test_missing_class_file_and_duplicates_are_named(dirs, tmp_path, capsys):
-    """Issue 16 case 5: a missing (or Task2_-named) class file scored AP 0 with no word; duplicate
+    """Regression: a missing (or Task2_-named) class file scored AP 0 with no word; duplicate
     rows were false positives with no word. Both are now warnings naming files and counts."""
     gt, det = dirs
     (det / 'Task1_plane.txt').rename(det / 'Task2_plane.txt')

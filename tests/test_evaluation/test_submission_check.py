@@ -170,7 +170,7 @@ def test_cli(tmp_path, capsys):
 
 
 def test_empty_zip_and_empty_folder_fail(tmp_path):
-    """Issue 16 case 2: an empty zip printed 'OK: 0 Task1 files'."""
+    """Regression: an empty zip printed 'OK: 0 Task1 files'."""
     empty = tmp_path / 'empty.zip'
     zipfile.ZipFile(empty, 'w').close()
     rep = check_submission(str(empty), 'dota1.0')
@@ -202,3 +202,20 @@ def test_single_huge_line_is_streamed_and_named(tmp_path):
     assert peak < 8 * (1 << 20), f'peak {peak / 2 ** 20:.1f} MiB'
     assert rep.counts() == {'line_too_long': 1, 'nan_inf': 1}
     assert any(str(p).startswith('Task1_harbor.txt:1: line_too_long') for p in rep.problems)
+
+
+def test_problem_kinds_list_every_kind_the_checker_reports():
+    """``PROBLEM_KINDS`` (the vocabulary a CI filter can rely on) is exactly the set of kinds the checker
+    emits, read from its ``SubmissionProblem(file, line, kind, message)`` calls."""
+    import ast
+
+    from rotated_ld.evaluation.functional import submission_check as sc
+
+    emitted = set()
+    for node in ast.walk(ast.parse(Path(sc.__file__).read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'SubmissionProblem':
+            kind = node.args[2] if len(node.args) > 2 else next(k.value for k in node.keywords if k.arg == 'kind')
+            assert isinstance(kind, ast.Constant), f'line {node.lineno}: kind is not a literal'
+            emitted.add(kind.value)
+    assert len(emitted) > 5
+    assert emitted == set(sc.PROBLEM_KINDS)

@@ -104,7 +104,7 @@ def test_config_input(tmp_path, capsys):
 
 @pytest.mark.parametrize('case', ['latin1', 'bom', 'truncated_png'])
 def test_ok_means_the_dataset_and_split_accept(case, tmp_path, capsys):
-    """Issue 16 case 4: check_dataset said 'OK: no errors' on a latin-1 label file (inventing a class
+    """Regression: check_dataset said 'OK: no errors' on a latin-1 label file (inventing a class
     'plan\\ufffd'), a BOM before 'imagesource:' and a truncated PNG, which the dataset / split reject.
     Now each is an error, and a folder the checker passes is one the dataset and split accept."""
     import check_dataset

@@ -1,4 +1,4 @@
-"""The tools' entry wrapper (rotated_ld.utils.cli) and the train / test error cases of issue 16.
+"""The tools' entry wrapper (rotated_ld.utils.cli) and the train / test error cases that once passed silently.
 
 Unit tests of the wrapper run in-process. The train.py / test.py cases run through
 ``tests/test_fuzz/_cli_driver.py`` in ONE subprocess (torch is imported once; each case is the
@@ -152,7 +152,7 @@ def test_train_and_test_bad_inputs_are_one_line_exit_2(tmp_path):
         'refused_pickle': ('tools/test.py', [TOY, str(tmp_path / 'evil.pth'), '--work-dir', work], 'evil.pth'),
         'resume_cut_ckpt': ('tools/train.py', [TOY, '--work-dir', work, '--resume', str(tmp_path / 'cut.pth')],
                             'cut.pth'),
-        # issue 16 case 1: another architecture loaded nothing and evaluated a random model, exit 0
+        # regression: another architecture loaded nothing and evaluated a random model, exit 0
         'other_architecture': ('tools/test.py', [TOY, str(tmp_path / 'resnet.pth'), '--work-dir', work],
                                'resnet.pth'),
         # the demo config with a shorter training: the cosine phase began after the end (ValueError traceback)

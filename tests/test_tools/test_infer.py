@@ -105,7 +105,7 @@ def test_whole_image_mode_and_folder_input(setup, tmp_path, capsys):
 
 
 def test_image_name_with_spaces_round_trips_through_eval_dota(setup, tmp_path, capsys):
-    """Issue 16 case 6: 'my scene.png' gave rows 'my scene 0.9 ...' (12 fields) that eval_dota
+    """Regression: 'my scene.png' gave rows 'my scene 0.9 ...' (12 fields) that eval_dota
     rejected once grouped into a Task1 file. One id rule (whitespace -> _) for writers and readers."""
     import infer
 

@@ -41,7 +41,8 @@ from rotated_ld.datasets.dota_patch_name import image_id, is_patch_name, parse_p
 
 from .dota_io import DOTA_CLASS_SETS, resolve_classes
 
-__all__ = ['SubmissionProblem', 'SubmissionReport', 'check_submission', 'read_image_list', 'resolve_class_set']
+__all__ = ['PROBLEM_KINDS', 'SubmissionProblem', 'SubmissionReport', 'check_submission', 'read_image_list',
+           'resolve_class_set']
 
 PROBLEM_KINDS = ('layout', 'unexpected_file', 'unknown_class', 'missing_class_file', 'encoding', 'field_count',
                  'non_numeric', 'nan_inf', 'patch_name', 'missing_image', 'unknown_image', 'unreadable', 'empty',

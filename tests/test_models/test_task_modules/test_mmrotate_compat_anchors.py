@@ -5,7 +5,7 @@ The reference anchors (tests/mmrotate_np_reference.py) follow the mmdet 3.x ``An
 arithmetic (not torch, not the package's helpers). The count of square anchors that mmrotate 1.x
 leaves at angle 0 is derived twice more: by exact rational arithmetic with a hand-written
 float32 round-to-nearest-even for the 5×5 P7 level, and the 640² total equals the 5,194 measured
-with mmrotate 1.0.0rc1 itself (issue #18: 5,194 of 25,575 square anchors).
+with mmrotate 1.0.0rc1 itself (5,194 of 25,575 square anchors).
 """
 from fractions import Fraction
 
@@ -87,7 +87,7 @@ def test_640_square_anchor_count_both_ways():
     ref = [_square_angle0(_np_rbox(_np_mmdet_anchors(s, size), 'le90')) for s, size in zip(STRIDES, SIZES_640)]
     ours = [_square_angle0(p.numpy()) for p in compat]
     assert ours == ref
-    assert sum(ours) == 5194  # measured with mmrotate 1.0.0rc1 (issue #18)
+    assert sum(ours) == 5194  # measured with mmrotate 1.0.0rc1
     assert ours[-1] == _hand_count_level(128, 5)
     # the other squares (and every ratio-2 anchor) are turned to (h, w, -pi/2); ratio 0.5 stays at 0
     angles = torch.cat(compat).reshape(-1, 9, 5)[..., 4]
