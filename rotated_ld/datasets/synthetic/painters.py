@@ -146,6 +146,13 @@ def paint_roundabout(p: _Pen, rng):
     p.line(_ellipse(0, 0, 0.79 * r, 0.79 * r), (220, 220, 220), 1, closed=True)
 
 
+def _court_lines(p: _Pen, bu, bv, r, color, th) -> None:
+    """Boundary ``(±bu, ±bv)``, halfway line and centre circle of radius ``r`` of a ball court."""
+    p.line(_rect(-bu, -bv, bu, bv), color, th, closed=True)
+    p.line([(0, -bv), (0, bv)], color, th)
+    p.line(_ellipse(0, 0, r, r), color, th, closed=True)
+
+
 def paint_tennis_court(p: _Pen, rng):
     w, h = p.w / 2, p.h / 2
     p.fill(_rect(-w, -h, w, h), _jitter(rng, (70, 130, 60), 8))
@@ -166,9 +173,7 @@ def paint_basketball_court(p: _Pen, rng):
     p.fill(_rect(-w, -h, w, h), _jitter(rng, (70, 140, 215), 12))
     white = (250, 250, 250)
     th = max(1.0, 0.035 * p.h)
-    p.line(_rect(-0.92 * w, -0.88 * h, 0.92 * w, 0.88 * h), white, th, closed=True)
-    p.line([(0, -0.88 * h), (0, 0.88 * h)], white, th)
-    p.line(_ellipse(0, 0, 0.22 * h, 0.22 * h), white, th, closed=True)
+    _court_lines(p, 0.92 * w, 0.88 * h, 0.22 * h, white, th)
     for sgn in (-1, 1):
         p.fill(_rect(sgn * 0.92 * w, -0.22 * h, sgn * 0.55 * w, 0.22 * h), (40, 80, 170))
         p.line(_ellipse(sgn * 0.92 * w, 0, 0.75 * w, 0.7 * h,
@@ -210,9 +215,7 @@ def paint_soccer_ball_field(p: _Pen, rng):
         p.fill(_rect(u0, -h, u0 + 2 * w / n, h), base * 0.85)
     white = (245, 245, 245)
     th = max(1.0, 0.025 * p.h)
-    p.line(_rect(-0.94 * w, -0.92 * h, 0.94 * w, 0.92 * h), white, th, closed=True)
-    p.line([(0, -0.92 * h), (0, 0.92 * h)], white, th)
-    p.line(_ellipse(0, 0, 0.2 * h, 0.2 * h), white, th, closed=True)
+    _court_lines(p, 0.94 * w, 0.92 * h, 0.2 * h, white, th)
     for sgn in (-1, 1):
         p.line([(sgn * 0.94 * w, -0.45 * h), (sgn * 0.72 * w, -0.45 * h), (sgn * 0.72 * w, 0.45 * h),
                 (sgn * 0.94 * w, 0.45 * h)], white, th)

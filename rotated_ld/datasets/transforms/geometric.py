@@ -103,9 +103,6 @@ class Resize:
         return f'{type(self).__name__}(scale={self.scale}, keep_ratio={self.keep_ratio})'
 
 
-TRANSFORMS.register_module(name='RResize', module=Resize)
-
-
 @TRANSFORMS.register_module()
 class RandomResize:
     """Resize to a random scale (mmcv semantics), then as :class:`Resize`.
@@ -201,9 +198,6 @@ def flip(results: dict, direction: str) -> dict:
     if 'gt_bboxes' in results:
         results['gt_bboxes'] = flip_boxes(results['gt_bboxes'], img.shape[:2], direction, _av(results))
     return results
-
-
-TRANSFORMS.register_module(name='RRandomFlip', module=RandomFlip)
 
 
 @TRANSFORMS.register_module()
@@ -324,9 +318,6 @@ class RandomCrop:
         return f'{type(self).__name__}(crop_size={self.crop_size}, crop_type={self.crop_type!r})'
 
 
-TRANSFORMS.register_module(name='RRandomCrop', module=RandomCrop)
-
-
 @TRANSFORMS.register_module()
 class Pad:
     """Pad the image at the bottom / right (boxes unchanged).
@@ -376,3 +367,8 @@ class Pad:
 
     def __repr__(self):
         return f'{type(self).__name__}(size={self.size}, size_divisor={self.size_divisor})'
+
+
+# mmrotate's names: its R-prefixed copies existed for rboxes; these transforms handle every box type
+for _alias, _transform in (('RResize', Resize), ('RRandomFlip', RandomFlip), ('RRandomCrop', RandomCrop)):
+    TRANSFORMS.register_module(name=_alias, module=_transform)

@@ -71,25 +71,13 @@ class _OverlapLoss(nn.Module):
                                                      avg_factor)
 
 
-@MODELS.register_module()
-class IoULoss(_OverlapLoss):
-    """``1 − IoU`` (linear IoU loss)."""
-    mode = 'iou'
+def _overlap_loss(name: str, mode: str, doc: str) -> type:
+    """Register and return the :class:`_OverlapLoss` of ``mode`` under mmdet's class ``name``."""
+    return MODELS.register_module(module=type(name, (_OverlapLoss,), {'mode': mode, '__doc__': doc,
+                                                                        '__module__': __name__}))
 
 
-@MODELS.register_module()
-class GIoULoss(_OverlapLoss):
-    """``1 − GIoU`` (Rezatofighi et al. 2019); GFL uses weight 2.0."""
-    mode = 'giou'
-
-
-@MODELS.register_module()
-class DIoULoss(_OverlapLoss):
-    """``1 − DIoU`` (Zheng et al. 2020)."""
-    mode = 'diou'
-
-
-@MODELS.register_module()
-class CIoULoss(_OverlapLoss):
-    """``1 − CIoU`` (Zheng et al. 2020; HikariTJU/LD's GFL baseline)."""
-    mode = 'ciou'
+IoULoss = _overlap_loss('IoULoss', 'iou', '``1 − IoU`` (linear IoU loss).')
+GIoULoss = _overlap_loss('GIoULoss', 'giou', '``1 − GIoU`` (Rezatofighi et al. 2019); GFL uses weight 2.0.')
+DIoULoss = _overlap_loss('DIoULoss', 'diou', '``1 − DIoU`` (Zheng et al. 2020).')
+CIoULoss = _overlap_loss('CIoULoss', 'ciou', "``1 − CIoU`` (Zheng et al. 2020; HikariTJU/LD's GFL baseline).")
