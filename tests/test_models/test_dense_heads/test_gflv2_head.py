@@ -2,7 +2,8 @@
 distributions, the joint score against σ(cls)·q computed independently, GFocalV2's checkpoint layout
 (an upstream-style ``nn.Sequential(conv, ReLU, conv, Sigmoid)`` loads by key and gives the same
 quality), QFL on the joint log-odds against upstream's QFL on probabilities, the upstream config keys,
-the config / checkpoint round trip, and one LD step of the synthetic LD GFLv2 student. CPU: ~15 s."""
+the config / checkpoint round trip, and one LD step of tiny heads (and, slow, of the synthetic LD
+GFLv2 student config)."""
 import copy
 import math
 import os.path as osp
@@ -180,6 +181,31 @@ def test_config_and_checkpoint_round_trip(tmp_path):
             torch.testing.assert_close(a, b)
 
 
+def test_ld_gflv2_head_losses_from_a_gflv2_teacher_head():
+    """Fast: tiny heads, the teacher head's own outputs as ``teacher_outs`` (as KDSingleStageDetector)."""
+    from rotated_ld.models.dense_heads import LDGFLv2Head
+    torch.manual_seed(3)
+    kw = dict(num_classes=4, in_channels=8, feat_channels=8, stacked_convs=1, norm_cfg=None, strides=(8, 16))
+    teacher, student = GFLv2Head(**kw).eval(), LDGFLv2Head(**kw)
+    feats = [torch.randn(2, 8, 8, 10), torch.randn(2, 8, 4, 5)]
+    with torch.no_grad():
+        t_outs = teacher(feats)
+    samples = [_sample(), _sample()]
+    losses = student.loss(feats, samples, teacher_outs=t_outs)
+    assert {'loss_cls', 'loss_bbox', 'loss_dfl', 'loss_ld', 'loss_ld_vlr', 'loss_kd', 'loss_kd_vlr'} <= set(losses)
+    assert all(torch.isfinite(v).all() for v in losses.values())
+    assert losses['loss_ld'] > 0 and losses['loss_ld_vlr'] > 0 and losses['loss_kd'] > 0
+    sum(losses.values()).backward()
+    assert student.reg_conf[0].weight.grad.abs().sum() > 0
+    # the student distilled from itself: LD and KD vanish (same distributions, same class outputs)
+    with torch.no_grad():
+        own = student(feats)
+    self_losses = student.loss(feats, samples, teacher_outs=own)
+    for key in ('loss_ld', 'loss_ld_vlr', 'loss_kd'):
+        assert abs(self_losses[key].item()) < 1e-5, key
+
+
+@pytest.mark.slow
 def test_ld_gflv2_student_one_step_distils_from_a_gflv2_teacher():
     cfg = Config.fromfile(STUDENT_CFG)
     cfg.model.teacher_ckpt = None
