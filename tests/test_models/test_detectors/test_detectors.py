@@ -152,6 +152,37 @@ def test_kd_train_step_feeds_teacher_outputs_and_keeps_it_frozen(teacher_ckpt, s
     assert not torch.equal(s_before['bbox_head.gfl_reg.weight'], model.bbox_head.gfl_reg.weight)
 
 
+@pytest.mark.parametrize('nhwc', [None, False])
+def test_kd_teacher_channels_last_matches_nchw_teacher(teacher_ckpt, seed, monkeypatch, nhwc):
+    """On CPU the teacher runs in NHWC by default; its outputs equal an independent NCHW teacher's up to
+    the convolutions' float reassociation, and ``teacher_channels_last=False`` keeps NCHW."""
+    path, t_state = teacher_ckpt
+    model = MODELS.build(kd_cfg(dict(model=copy.deepcopy(TINY)), path))
+    model.teacher_channels_last = nhwc
+    ref = MODELS.build(copy.deepcopy(TINY)).eval()  # the same weights, plain NCHW
+    ref.load_state_dict(t_state, strict=True)
+    seen = {}
+
+    def spy(flat, targets, **extra):
+        seen.update(extra)
+        return dict(loss_spy=flat.reg_logits.sum() * 0)
+
+    monkeypatch.setattr(model.bbox_head, '_extra_losses', spy)
+    model.train()
+    data = model.data_preprocessor(make_batch(), True)
+    model.loss(data['inputs'], data['data_samples'])
+    with torch.no_grad():
+        want = ref.bbox_head(ref.extract_feat(data['inputs']))
+    conv_w = model.teacher.backbone.conv1.weight
+    assert conv_w.is_contiguous(memory_format=torch.channels_last) == (nhwc is None)
+    assert not ref.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    for got_lvls, want_lvls in zip(seen['teacher_outs'], want):
+        for got, exp in zip(got_lvls, want_lvls):
+            torch.testing.assert_close(got, exp, rtol=1e-4, atol=1e-4)
+    for k, v in model.teacher.state_dict().items():  # same values, only the layout may differ
+        assert torch.equal(v, t_state[k]), k
+
+
 def test_kd_student_inference_equals_plain_student(teacher_ckpt, seed):
     path, _ = teacher_ckpt
     kd = MODELS.build(kd_cfg(dict(model=copy.deepcopy(TINY)), path)).eval()
