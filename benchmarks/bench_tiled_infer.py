@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import os.path as osp
-import resource
 import sys
 import tempfile
 import time
@@ -53,14 +52,53 @@ def match(a, b, iou_thr: float = 0.99, score_tol: float = 1e-3) -> tuple[int, in
     return n, len(ba) - n, len(bb) - n
 
 
+class PeakRSS:
+    """Peak resident memory (MB) of this process while the block runs, sampled every 10 ms from /proc."""
+
+    def __enter__(self):
+        import threading
+
+        self.base = self.peak = _rss_mb()
+        self._stop = threading.Event()
+
+        def sample():
+            while not self._stop.wait(0.01):
+                self.peak = max(self.peak, _rss_mb())
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+
+def _rss_mb() -> float:
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2 ** 20
+
+
+MODES = {  # name: (prefetch, channels_last)
+    'sequential NCHW (before)': (False, False),
+    'prefetch NCHW': (True, False),
+    'sequential NHWC': (False, True),
+    'prefetch NHWC (default)': (True, True),
+}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--scene', type=int, default=2048, help='scene side in pixels')
     p.add_argument('--patch', type=int, default=512)
     p.add_argument('--gap', type=int, default=128)
-    p.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 4, 8])
+    p.add_argument('--batch-sizes', type=int, nargs='+', default=[4])
+    p.add_argument('--modes', nargs='+', choices=list(MODES), default=list(MODES))
+    p.add_argument('--repeats', type=int, default=3, help='interleaved repetitions of every mode (median used)')
     p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch decides)')
     args = p.parse_args(argv)
+    import statistics
+
     import torch
 
     from rotated_ld.apis import inference_detector_by_patches, init_detector
@@ -68,36 +106,54 @@ def main(argv=None):
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model = init_detector(CONFIG, None, device='cpu')
-    with torch.no_grad():  # untrained model: spread the class logits so that some boxes pass score_thr
-        for name, prm in model.named_parameters():
-            if 'cls' in name and name.endswith('bias'):
-                prm.copy_(torch.randn_like(prm) - 2.0)
+    models = {}
+    for nhwc in (False, True):  # two copies with the same weights: channels_last converts in place
+        torch.manual_seed(0)
+        m = init_detector(CONFIG, None, device='cpu')
+        with torch.no_grad():  # untrained model: spread the class logits so that some boxes pass score_thr
+            for name, prm in m.named_parameters():
+                if 'cls' in name and name.endswith('bias'):
+                    prm.copy_(torch.randn_like(prm) - 2.0)
+        models[nhwc] = m
+    runs = [(bs, mode) for bs in args.batch_sizes for mode in args.modes]
+    times = {r: [] for r in runs}
+    cpu = {r: [] for r in runs}
+    peaks, outs = {r: 0.0 for r in runs}, {}
     with tempfile.TemporaryDirectory() as tmp:
         make_dota_scenes(tmp, num=1, size_range=(args.scene, args.scene), seed=0)
         scene = osp.join(tmp, 'images', os.listdir(osp.join(tmp, 'images'))[0])
         print(f'scene {args.scene}² px, tiles {args.patch}/{args.gap}, torch threads {torch.get_num_threads()}, '
-              f'load avg {os.getloadavg()[0]:.1f}')
-        inference_detector_by_patches(model, scene, args.patch, args.gap, batch_size=1, progress=False)  # warm-up
-        rows, ref, base = [], None, None
-        for bs in args.batch_sizes:
-            rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            t = time.perf_counter()
-            out = inference_detector_by_patches(model, scene, args.patch, args.gap, batch_size=bs, progress=False)
-            dt = time.perf_counter() - t
-            tiles = out.metainfo['num_tiles']
-            rate = tiles / dt
-            base = base or rate
-            ref = ref or out.pred_instances
-            m, only_a, only_b = match(ref, out.pred_instances)
-            rows.append((bs, tiles, dt, rate, rate / base, len(out.pred_instances),
-                         f'{m} matched, {only_a}/{only_b} unmatched',
-                         (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024))
-    print(f'  {"batch":>5s} {"tiles":>5s} {"s":>7s} {"tiles/s":>8s} {"x vs first":>10s} {"dets":>5s} '
-          f'{"same detections as the first batch size":42s} {"peak RSS +MB":>12s}')
-    for bs, tiles, dt, rate, ratio, n, same, rss in rows:
-        print(f'  {bs:5d} {tiles:5d} {dt:7.2f} {rate:8.2f} {ratio:9.2f}x {n:5d} {same:42s} {rss:12.0f}')
+              f'load avg {os.getloadavg()[0]:.1f}, {args.repeats} interleaved repeats (median)')
+        for m in models.values():  # warm-up (and the one-time NHWC conversion)
+            inference_detector_by_patches(m, scene, args.patch, args.gap, batch_size=1, progress=False,
+                                          channels_last=m is models[True])
+        for _ in range(args.repeats):
+            for bs, mode in runs:
+                prefetch, nhwc = MODES[mode]
+                with PeakRSS() as mem:
+                    t, tc = time.perf_counter(), time.process_time()
+                    out = inference_detector_by_patches(models[nhwc], scene, args.patch, args.gap, batch_size=bs,
+                                                        progress=False, prefetch=prefetch, channels_last=nhwc)
+                    times[bs, mode].append(time.perf_counter() - t)
+                    cpu[bs, mode].append(time.process_time() - tc)
+                peaks[bs, mode] = max(peaks[bs, mode], mem.peak)
+                outs[bs, mode] = out
+    first = runs[0]
+    ref = outs[first].pred_instances
+    base = outs[first].metainfo['num_tiles'] / statistics.median(times[first])
+    base_cpu = statistics.median(cpu[first]) / outs[first].metainfo['num_tiles']
+    print(f'  {"batch":>5s} {"mode":26s} {"tiles":>5s} {"wall s":>7s} {"tiles/s":>8s} {"x first":>7s} '
+          f'{"CPU s/tile":>10s} {"x first":>7s} {"dets":>5s} '
+          f'{"same detections as the first row":36s} {"peak RSS MB":>11s}')
+    for bs, mode in runs:
+        out = outs[bs, mode]
+        tiles, dt = out.metainfo['num_tiles'], statistics.median(times[bs, mode])
+        m, only_a, only_b = match(ref, out.pred_instances)
+        same = f'{m} matched, {only_a}/{only_b} unmatched'
+        ct = statistics.median(cpu[bs, mode]) / tiles
+        print(f'  {bs:5d} {mode:26s} {tiles:5d} {dt:7.2f} {tiles / dt:8.2f} {tiles / dt / base:6.2f}x '
+              f'{ct:10.3f} {base_cpu / ct:6.2f}x '
+              f'{len(out.pred_instances):5d} {same:36s} {peaks[bs, mode]:11.0f}')
 
 
 if __name__ == '__main__':

@@ -30,14 +30,16 @@ from rotated_ld.utils.checkpoint import diff_state_dict, safe_torch_load, unwrap
 from rotated_ld.utils.checkpoint_meta import check_checkpoint_meta
 from rotated_ld.utils.setup_env import finish_config
 
-__all__ = ['init_detector', 'inference_detector', 'build_test_pipeline', 'CheckpointMismatchError',
+__all__ = ['init_detector', 'inference_detector', 'prepare_batch', 'run_batch', 'build_test_pipeline',
+           'CheckpointMismatchError',
            'check_state_dict', 'extract_state_dict', 'partial_load_counts',
            'is_distill_key', 'student_model_cfg', 'ImageInput']
 
 ImageInput = Union[str, np.ndarray]
 # state-dict path components of teacher / distillation-only weights (never part of the student)
 DISTILL_COMPONENTS = ('teacher', '_teacher', 'teacher_model', 'distill_adapters')
-_KD_KEYS = ('teacher_config', 'teacher_ckpt', 'eval_teacher', 'teacher_cfg', 'teacher_strict', 'eval_teacher_first')
+_KD_KEYS = ('teacher_config', 'teacher_ckpt', 'eval_teacher', 'teacher_cfg', 'teacher_strict', 'eval_teacher_first',
+           'teacher_channels_last')
 
 
 class CheckpointMismatchError(ValueError):
@@ -266,6 +268,23 @@ def inference_detector(model: nn.Module, imgs: Union[ImageInput, Sequence[ImageI
     """
     single = isinstance(imgs, (str, np.ndarray)) or hasattr(imgs, '__fspath__')
     items = [imgs] if single else list(imgs)
+    outputs = []
+    for start in range(0, len(items), max(1, int(batch_size))):
+        batch = prepare_batch(model, items[start:start + batch_size],
+                              img_ids[start:start + batch_size] if img_ids else None,
+                              test_pipeline, first_index=start)
+        outputs.extend(run_batch(model, batch))
+    return outputs[0] if single else outputs
+
+
+def prepare_batch(model: nn.Module, items: Sequence[ImageInput], img_ids: Optional[Sequence[str]] = None,
+                  test_pipeline: Optional[Compose] = None, first_index: int = 0) -> dict:
+    """One batch through the test pipeline: ``dict(inputs=[(3, H, W) uint8], data_samples=[...])``.
+
+    The CPU half of :func:`inference_detector` (image reading, resize, packing); it touches no model
+    weights, so it can run in a background thread while the previous batch is in the forward pass
+    (sliding-window inference does). ``img_ids`` default to the file stem / ``first_index + j``.
+    """
     cfg = model.cfg
     # built once per model (sliding-window inference calls this once per batch of tiles)
     pipelines = model.__dict__.setdefault('_rld_test_pipelines', {})
@@ -279,28 +298,28 @@ def inference_detector(model: nn.Module, imgs: Union[ImageInput, Sequence[ImageI
 
     has_loader = test_pipeline is not None or any(
         _is_loader(t) for t in (cfg.get('test_pipeline') or (_dataset_cfg(cfg) or {}).get('pipeline') or []))
-    outputs = []
-    for start in range(0, len(items), max(1, int(batch_size))):
-        chunk = items[start:start + batch_size]
-        batch = dict(inputs=[], data_samples=[])
-        for j, item in enumerate(chunk):
-            idx = start + j
-            if isinstance(item, np.ndarray):
-                img_id = img_ids[idx] if img_ids else str(idx)
-                data = pipeline_for(True)(_array_results(item, img_id))
+    batch = dict(inputs=[], data_samples=[])
+    for j, item in enumerate(items):
+        if isinstance(item, np.ndarray):
+            img_id = img_ids[j] if img_ids else str(first_index + j)
+            data = pipeline_for(True)(_array_results(item, img_id))
+        else:
+            path = str(item)
+            img_id = img_ids[j] if img_ids else osp.splitext(osp.basename(path))[0]
+            if has_loader:
+                if not osp.isfile(path):
+                    raise FileNotFoundError(f'image not found: {path}')
+                data = pipeline_for(False)(dict(img_path=path, img_id=img_id))
             else:
-                path = str(item)
-                img_id = img_ids[idx] if img_ids else osp.splitext(osp.basename(path))[0]
-                if has_loader:
-                    if not osp.isfile(path):
-                        raise FileNotFoundError(f'image not found: {path}')
-                    data = pipeline_for(False)(dict(img_path=path, img_id=img_id))
-                else:
-                    data = pipeline_for(True)(_array_results(read_image(path), img_id, path))
-            if data is None:
-                raise ValueError(f'the test pipeline dropped image {img_id!r}')
-            batch['inputs'].append(data['inputs'])
-            batch['data_samples'].append(data['data_samples'])
-        with torch.no_grad():
-            outputs.extend(model.test_step(batch))
-    return outputs[0] if single else outputs
+                data = pipeline_for(True)(_array_results(read_image(path), img_id, path))
+        if data is None:
+            raise ValueError(f'the test pipeline dropped image {img_id!r}')
+        batch['inputs'].append(data['inputs'])
+        batch['data_samples'].append(data['data_samples'])
+    return batch
+
+
+def run_batch(model: nn.Module, batch: dict) -> list:
+    """``model.test_step`` on a batch from :func:`prepare_batch` without autograd: ``DetDataSample`` list."""
+    with torch.no_grad():
+        return model.test_step(batch)

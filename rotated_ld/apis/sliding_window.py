@@ -11,7 +11,10 @@ Steps:
 2. tiles are read one batch at a time from a :class:`SceneReader` (a view into a uint8 array /
    ``np.memmap`` / ``.npy`` file opened with ``mmap_mode='r'``; other formats are decoded once
    as uint8 by OpenCV). No float copy of the scene is ever made: only the batch of tiles goes
-   through the pipeline and the data preprocessor;
+   through the pipeline and the data preprocessor. With ``prefetch`` (default) a background
+   thread reads and resizes the next batch while the current one is in the forward pass (torch
+   and OpenCV release the GIL), so at most two batches of tiles are in memory. On CPU the model
+   runs in NHWC (``channels_last``), where oneDNN's forward convolutions are faster;
 3. tile detections are merged with :func:`rotated_ld.evaluation.functional.merge_results` — the
    same code as the DOTA metric's patch merge (offset by the window origin via the patch name
    ``scene__{size}__{x}___{y}``, then per-class rotated NMS, IoU ``> iou_threshold`` suppressed).
@@ -22,6 +25,8 @@ returned as ``(K, 4)`` xyxy.
 from __future__ import annotations
 
 import os.path as osp
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Optional, Sequence, Union
 
 import cv2
@@ -36,7 +41,7 @@ from rotated_ld.datasets.split import get_sliding_windows, image_file_problem
 from rotated_ld.evaluation.functional.merge import merge_results
 from rotated_ld.structures import DetDataSample
 
-from .inference import inference_detector
+from .inference import prepare_batch, run_batch
 
 __all__ = ['SceneReader', 'inference_detector_by_patches', 'scene_windows']
 
@@ -137,7 +142,8 @@ def inference_detector_by_patches(model: nn.Module, image: Union[str, np.ndarray
                                   batch_size: int = 4, score_thr: Optional[float] = None,
                                   nms_cfg: Optional[dict] = None, max_per_img: Optional[int] = None,
                                   img_rate_thr: float = 0.6,
-                                  padding_value: Sequence[int] = (104, 116, 124), progress: bool = True):
+                                  padding_value: Sequence[int] = (104, 116, 124), progress: bool = True,
+                                  prefetch: bool = True, channels_last: Optional[bool] = None):
     """Detect on a large scene tile by tile and merge (see the module docstring).
 
     Args:
@@ -156,6 +162,11 @@ def inference_detector_by_patches(model: nn.Module, image: Union[str, np.ndarray
         img_rate_thr: drop windows whose scene-covered fraction is ``<= img_rate_thr``.
         padding_value: BGR fill of window parts outside the scene.
         progress: tqdm bar over tiles.
+        prefetch: prepare the next batch of tiles (read, pad, resize, pack) in a background
+            thread during the forward pass of the current one. Same detections either way.
+        channels_last: convert the model's 4-d weights to ``torch.channels_last`` (in place; the
+            model stays usable and its outputs change only by float reassociation). ``None``
+            (default): when the model is on the CPU.
 
     Returns:
         DetDataSample: ``pred_instances`` (``bboxes`` ``(K, 5)`` rboxes — or ``(K, 4)`` for
@@ -165,16 +176,37 @@ def inference_detector_by_patches(model: nn.Module, image: Union[str, np.ndarray
     reader = image if isinstance(image, SceneReader) else SceneReader(image)
     iou = 0.1 if nms_cfg is None or nms_cfg == {} else (None if nms_cfg is False else _nms_iou(nms_cfg))
     windows = scene_windows(reader.height, reader.width, patch_size, gap, rates, img_rate_thr)
+    if channels_last is None:
+        channels_last = next(model.parameters()).device.type == 'cpu'
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    step = max(1, int(batch_size))
+    batches = [windows[s:s + step].tolist() for s in range(0, len(windows), step)]
+
+    def prepare(wins: list) -> tuple[list, dict]:
+        tiles = [reader.read(x0, y0, x1, y1, padding_value) for x0, y0, x1, y1 in wins]
+        ids = [format_patch_name(_SCENE, x0, y0, size=x1 - x0) for x0, y0, x1, _ in wins]
+        return ids, prepare_batch(model, tiles, ids)
+
     names, results = [], []
     box_dim = None
     desc = osp.basename(reader.path) if reader.path else 'scene'
-    with tqdm(total=len(windows), desc=desc, unit='tile', disable=not progress, leave=False) as bar:
-        for start in range(0, len(windows), max(1, int(batch_size))):
-            wins = windows[start:start + batch_size].tolist()
-            tiles = [reader.read(x0, y0, x1, y1, padding_value) for x0, y0, x1, y1 in wins]
-            ids = [format_patch_name(_SCENE, x0, y0, size=x1 - x0) for x0, y0, x1, _ in wins]
-            samples = inference_detector(model, tiles, batch_size=len(tiles), img_ids=ids)
-            del tiles
+    with ThreadPoolExecutor(1, thread_name_prefix='tile-prefetch') if prefetch else nullcontext() as pool, \
+            tqdm(total=len(windows), desc=desc, unit='tile', disable=not progress, leave=False) as bar:
+
+        def submit(wins: list) -> Future:
+            if pool is not None:
+                return pool.submit(prepare, wins)
+            done: Future = Future()
+            done.set_result(prepare(wins))
+            return done
+
+        pending = submit(batches[0]) if batches else None
+        for i in range(len(batches)):
+            ids, batch = pending.result()
+            pending = submit(batches[i + 1]) if i + 1 < len(batches) else None
+            samples = run_batch(model, batch)
+            del batch
             for name, sample in zip(ids, samples):
                 pred = sample.pred_instances
                 boxes = pred.bboxes.detach().float().cpu().numpy()
@@ -192,7 +224,7 @@ def inference_detector_by_patches(model: nn.Module, image: Union[str, np.ndarray
                         boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
                 names.append(name)
                 results.append(dict(bboxes=boxes, scores=scores, labels=labels))
-            bar.update(len(wins))
+            bar.update(len(ids))
     merged, stats = merge_results(names, results, iou_thr=iou if iou is not None else 0.0, nms=iou is not None)
     out = merged.get(_SCENE, dict(bboxes=np.zeros((0, 5)), scores=np.zeros(0), labels=np.zeros(0, np.int64)))
     boxes, scores, labels = out['bboxes'], out['scores'], out['labels']

@@ -120,3 +120,44 @@ def test_real_rotated_ld_config_student(tmp_path):
     b = out.pred_instances.bboxes
     assert out.num_tiles == 4 and b.ndim == 2 and b.shape[1] == 5 and 0 < len(b) <= 40
     assert out.merge_stats['dets_in'] <= 40 and out.merge_stats['dets_out'] == len(b)
+
+
+def _match_one_to_one(a, b, iou_thr=0.99, score_tol=1e-4):
+    """Number of boxes of ``a`` matched greedily to distinct boxes of ``b`` (same label, IoU, score)."""
+    iou = box_iou_rotated(a.bboxes.float(), b.bboxes.float())
+    ok = (a.labels[:, None] == b.labels[None]) & (iou >= iou_thr) & \
+        ((a.scores[:, None] - b.scores[None]).abs() <= score_tol)
+    used, n = set(), 0
+    for i in range(len(a.bboxes)):
+        cand = [j for j in torch.nonzero(ok[i]).flatten().tolist() if j not in used]
+        if cand:
+            used.add(max(cand, key=lambda j: float(iou[i, j])))
+            n += 1
+    return n
+
+
+def test_prefetch_and_channels_last_keep_the_detections(tmp_path):
+    """Background tile preparation and the NHWC model (the CPU defaults) against the sequential NCHW
+    path on a conv model (demo student, random weights, score_thr 0): the same boxes, labels and
+    scores (up to the convolutions' float reassociation), for batch sizes that do and do not divide
+    the tile count; the model's own outputs are unchanged apart from the layout."""
+    import os.path as osp
+
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = osp.join(root, 'configs', 'demo', 'rotated-gfl_r18-slim_fpn_synthetic-dota_le90.py')
+    opts = {'model.test_cfg.score_thr': 0.0, 'model.test_cfg.max_per_img': 50}
+    torch.manual_seed(0)
+    plain = init_detector(cfg, None, device='cpu', cfg_options=opts)
+    torch.manual_seed(0)
+    fast = init_detector(cfg, None, device='cpu', cfg_options=opts)
+    img = np.random.default_rng(0).integers(0, 255, (300, 520, 3), dtype=np.uint8)
+    ref = inference_detector_by_patches(plain, img, 256, 64, batch_size=1, prefetch=False, channels_last=False,
+                                        progress=False)
+    assert not plain.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    assert ref.num_tiles == 6 and len(ref.pred_instances) > 20
+    for bs in (1, 4):
+        out = inference_detector_by_patches(fast, img, 256, 64, batch_size=bs, progress=False)
+        assert fast.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+        a, b = ref.pred_instances, out.pred_instances
+        assert len(a) == len(b) and _match_one_to_one(a, b) == len(a), bs
+        assert out.merge_stats == ref.merge_stats

@@ -85,7 +85,8 @@ class KDSingleStageDetector(SingleStageDetector):
     def __init__(self, backbone: dict, neck: Optional[dict] = None, bbox_head: Optional[dict] = None,
                  teacher_config: Union[str, dict, None] = None, teacher_ckpt: Optional[str] = None,
                  eval_teacher: bool = True, teacher_strict: bool = True, eval_teacher_first: bool = False,
-                 teacher_channels_last: Optional[bool] = None, train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
+                 teacher_channels_last: Optional[bool] = None, train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(backbone, neck, bbox_head, train_cfg, test_cfg, data_preprocessor, init_cfg)
         if teacher_config is None:
