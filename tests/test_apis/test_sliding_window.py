@@ -139,8 +139,8 @@ def _match_one_to_one(a, b, iou_thr=0.99, score_tol=1e-4):
 def test_prefetch_and_channels_last_keep_the_detections(tmp_path):
     """Background tile preparation and the NHWC model (the CPU defaults) against the sequential NCHW
     path on a conv model (demo student, random weights, score_thr 0): the same boxes, labels and
-    scores (up to the convolutions' float reassociation), for batch sizes that do and do not divide
-    the tile count; the model's own outputs are unchanged apart from the layout."""
+    scores (up to the convolutions' float reassociation), with a batch size that does not divide the
+    tile count (4 tiles in batches of 3 against 1 by 1)."""
     import os.path as osp
 
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -150,14 +150,13 @@ def test_prefetch_and_channels_last_keep_the_detections(tmp_path):
     plain = init_detector(cfg, None, device='cpu', cfg_options=opts)
     torch.manual_seed(0)
     fast = init_detector(cfg, None, device='cpu', cfg_options=opts)
-    img = np.random.default_rng(0).integers(0, 255, (300, 520, 3), dtype=np.uint8)
+    img = np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8)
     ref = inference_detector_by_patches(plain, img, 256, 64, batch_size=1, prefetch=False, channels_last=False,
                                         progress=False)
     assert not plain.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
-    assert ref.num_tiles == 6 and len(ref.pred_instances) > 20
-    for bs in (1, 4):
-        out = inference_detector_by_patches(fast, img, 256, 64, batch_size=bs, progress=False)
-        assert fast.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
-        a, b = ref.pred_instances, out.pred_instances
-        assert len(a) == len(b) and _match_one_to_one(a, b) == len(a), bs
-        assert out.merge_stats == ref.merge_stats
+    assert ref.num_tiles == 4 and len(ref.pred_instances) > 20
+    out = inference_detector_by_patches(fast, img, 256, 64, batch_size=3, progress=False)
+    assert fast.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    a, b = ref.pred_instances, out.pred_instances
+    assert len(a) == len(b) and _match_one_to_one(a, b) == len(a)
+    assert out.merge_stats == ref.merge_stats
