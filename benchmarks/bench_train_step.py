@@ -18,8 +18,8 @@ Timing unit: process CPU time (``time.process_time``) at 1 thread by default —
 machine the wall clock mostly measures other jobs; wall medians are printed too, but trust CPU time.
 images/s is batch size / CPU seconds per step.
 
-``--profile`` prints cProfile's top-10 (by own time) of a few demo-student steps for the baseline and
-the current tree, the "before/after" view of where a step spends its Python and op time.
+``--profile`` prints torch.profiler's top-10 ops by self CPU time (``record_shapes=True``) of one
+demo-student and one demo-ld step for the baseline and the current tree: the before/after view.
 
 Examples:
   python benchmarks/bench_train_step.py                          # all cases, baseline vs current
@@ -62,7 +62,8 @@ def parse_args(argv=None):
     p.add_argument('--amp', action='store_true', help='also time the current tree under bf16 autocast')
     p.add_argument('--channels-last', action='store_true',
                    help='also time the current tree with the model in channels_last memory format')
-    p.add_argument('--profile', action='store_true', help='cProfile top-10 of demo-student steps, before/after')
+    p.add_argument('--profile', action='store_true',
+                   help='torch.profiler top-10 (self CPU) of one demo-student / demo-ld step, before/after')
     p.add_argument('--baseline-ref', default=DEFAULT_BASELINE, help='git ref of the baseline (default %(default)s)')
     p.add_argument('--threads', type=int, default=1)
     # internal: measure in this process with ROOT's code
@@ -151,20 +152,16 @@ def measure(args):
             loss = float(log['loss'].detach())
         out[name] = dict(cpu=statistics.median(cpu), wall=statistics.median(wall), batch=bs, loss=loss)
     if args.profile:
-        import cProfile
-        import io
-        import pstats
+        from torch.profiler import ProfilerActivity, profile
 
-        step, _ = build_case('demo-student', args.amp)
-        step()
-        pr = cProfile.Profile()
-        pr.enable()
-        for _ in range(3):
+        out['_profile'] = {}
+        for name in [c for c in ('demo-student', 'demo-ld') if c in args.cases]:
+            step, _ = build_case(name, args.amp)
             step()
-        pr.disable()
-        s = io.StringIO()
-        pstats.Stats(pr, stream=s).sort_stats('tottime').print_stats(10)
-        out['_profile'] = s.getvalue()
+            with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+                step()
+            out['_profile'][name] = prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=10,
+                                                              max_name_column_width=40)
     print('@@RESULT ' + json.dumps(out))
 
 
@@ -223,10 +220,10 @@ def main(argv=None):
         subprocess.run(['git', '-C', HERE, 'worktree', 'remove', '--force', base_root], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
     if args.profile:
-        print(f'--- cProfile top-10, baseline ({args.baseline_ref}), 3 demo-student steps ---')
-        print(base_runs[0]['_profile'])
-        print('--- cProfile top-10, current, 3 demo-student steps ---')
-        print(cur_runs[0]['_profile'])
+        for name in base_runs[0]['_profile']:
+            for label, runs in ((f'baseline ({args.baseline_ref})', base_runs), ('current', cur_runs)):
+                print(f'--- torch.profiler top-10 by self CPU time, {label}, one {name} step ---')
+                print(runs[0]['_profile'][name])
     base, cur = summarise(base_runs), summarise(cur_runs)
     amp = summarise(amp_runs) if amp_runs else None
     cl = summarise(cl_runs) if cl_runs else None
