@@ -49,6 +49,18 @@ def _fmt(value: Any) -> str:
     return repr(value.to_dict() if hasattr(value, 'to_dict') else value)
 
 
+#: 2.x keys that move one-to-one to an MMEngine key (``_Translator._section``)
+_MOVES = {
+    'evaluation.interval': 'train_cfg.val_interval',
+    'evaluation.start': 'train_cfg.val_begin',
+    'log_config.interval': 'default_hooks.logger.interval',
+    **{f'checkpoint_config.{k}': f'default_hooks.checkpoint.{k}'
+       for k in ('interval', 'max_keep_ckpts', 'by_epoch', 'save_last', 'out_dir', 'save_optimizer')},
+    **{f'img_norm_cfg.{k}': f'model.data_preprocessor.{new}'
+       for k, new in (('mean', 'mean'), ('std', 'std'), ('to_rgb', 'bgr_to_rgb'))},
+}
+
+
 class _Translator:
     """Moves legacy keys of one config (a mmengine ``Config``, mutated in place) and records notices."""
 
@@ -217,23 +229,29 @@ class _Translator:
         if runner:
             raise _refuse(f'runner.{next(iter(runner))}', 'set it on train_cfg (the MMEngine train loop)')
 
-    # ------------------------------------------------------------------ hooks
-    def evaluation(self, ev: dict) -> None:
-        for key, value in ev.items():
-            if key == 'interval':
-                self.set('train_cfg.val_interval', value, 'evaluation.interval')
-            elif key == 'start':
-                self.set('train_cfg.val_begin', value, 'evaluation.start')
-            elif key == 'metric':
-                self._metric(value)
-            elif key == 'save_best' and value in ('auto', None):
-                self.set('default_hooks.checkpoint.save_best', value, 'evaluation.save_best')
-            elif key == 'save_best':
-                raise _refuse(f'evaluation.save_best={value!r}', "metric names carry a prefix now: "
-                              f"default_hooks.checkpoint.save_best='coco/{value}' (COCO) or 'pascal_voc/{value}' "
-                              "(VOC) or 'auto'")
+    # ------------------------------------------------------------------ hooks / model
+    def _section(self, section: str, old: dict, special: dict, hint: str) -> None:
+        """Move each key of the 2.x dict ``section`` to its place in :data:`_MOVES`; ``special[key](value)``
+        translates the others it names; any other key is refused with ``hint``."""
+        for key, value in old.items():
+            path = f'{section}.{key}'
+            if path in _MOVES:
+                self.set(_MOVES[path], value, path)
+            elif key in special:
+                special[key](value)
             else:
-                raise _refuse(f'evaluation.{key}', 'set val_evaluator / train_cfg.val_interval')
+                raise _refuse(path, hint)
+
+    def evaluation(self, ev: dict) -> None:
+        self._section('evaluation', ev, {'metric': self._metric, 'save_best': self._save_best},
+                      'set val_evaluator / train_cfg.val_interval')
+
+    def _save_best(self, value) -> None:
+        if value not in ('auto', None):
+            raise _refuse(f'evaluation.save_best={value!r}', "metric names carry a prefix now: "
+                          f"default_hooks.checkpoint.save_best='coco/{value}' (COCO) or 'pascal_voc/{value}' "
+                          "(VOC) or 'auto'")
+        self.set('default_hooks.checkpoint.save_best', value, 'evaluation.save_best')
 
     def _metric(self, metric) -> None:
         metrics = [metric] if isinstance(metric, str) else list(metric)
@@ -251,37 +269,28 @@ class _Translator:
         self.notices.append(f'evaluation.metric={metric!r} -> already val_evaluator {sorted(types)}')
 
     def checkpoint_config(self, ck: dict) -> None:
-        for key, value in ck.items():
-            if key in ('interval', 'max_keep_ckpts', 'by_epoch', 'save_last', 'out_dir', 'save_optimizer'):
-                self.set(f'default_hooks.checkpoint.{key}', value, f'checkpoint_config.{key}')
-            elif key == 'create_symlink':
-                raise _refuse('checkpoint_config.create_symlink', 'the work dir has `last_checkpoint` instead')
-            else:
-                raise _refuse(f'checkpoint_config.{key}', 'set it on default_hooks.checkpoint (CheckpointHook)')
+        def create_symlink(value):
+            raise _refuse('checkpoint_config.create_symlink', 'the work dir has `last_checkpoint` instead')
+
+        self._section('checkpoint_config', ck, {'create_symlink': create_symlink},
+                      'set it on default_hooks.checkpoint (CheckpointHook)')
 
     def log_config(self, lc: dict) -> None:
-        for key, value in lc.items():
-            if key == 'interval':
-                self.set('default_hooks.logger.interval', value, 'log_config.interval')
-            elif key == 'hooks':
-                for hook in value or []:
-                    kind = hook.get('type') if isinstance(hook, dict) else hook
-                    if kind == 'TextLoggerHook':
-                        continue  # MMEngine's LoggerHook writes the text log
-                    backend = {'TensorboardLoggerHook': 'TensorboardVisBackend',
-                               'WandbLoggerHook': 'WandbVisBackend'}.get(kind, '...')
-                    raise _refuse(f'log_config.hooks[{kind}]', "loggers are visualizer backends: "
-                                  f"visualizer.vis_backends=[dict(type='LocalVisBackend'), dict(type='{backend}')]")
-            else:
-                raise _refuse(f'log_config.{key}', 'set it on default_hooks.logger or log_processor')
+        self._section('log_config', lc, {'hooks': self._logger_hooks},
+                      'set it on default_hooks.logger or log_processor')
 
-    # ------------------------------------------------------------------ model / misc
+    def _logger_hooks(self, hooks) -> None:
+        for hook in hooks or []:
+            kind = hook.get('type') if isinstance(hook, dict) else hook
+            if kind == 'TextLoggerHook':
+                continue  # MMEngine's LoggerHook writes the text log
+            backend = {'TensorboardLoggerHook': 'TensorboardVisBackend',
+                       'WandbLoggerHook': 'WandbVisBackend'}.get(kind, '...')
+            raise _refuse(f'log_config.hooks[{kind}]', "loggers are visualizer backends: "
+                          f"visualizer.vis_backends=[dict(type='LocalVisBackend'), dict(type='{backend}')]")
+
     def img_norm_cfg(self, norm: dict) -> None:
-        for key, value in norm.items():
-            new = {'mean': 'mean', 'std': 'std', 'to_rgb': 'bgr_to_rgb'}.get(key)
-            if new is None:
-                raise _refuse(f'img_norm_cfg.{key}', 'set model.data_preprocessor instead')
-            self.set(f'model.data_preprocessor.{new}', value, f'img_norm_cfg.{key}')
+        self._section('img_norm_cfg', norm, {}, 'set model.data_preprocessor instead')
 
     def fp16(self, value) -> None:
         raise _refuse('fp16', "mixed precision is `tools/train.py --amp` (or optim_wrapper.type='AmpOptimWrapper')")
