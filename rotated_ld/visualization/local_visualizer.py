@@ -82,6 +82,7 @@ class DetLocalVisualizer(Visualizer):
         line_width: fixed box line width in pixels; None scales with the image size.
         font_scale: multiplier of the automatic label size.
         draw_labels: write ``class score`` labels.
+        alpha: mmdet's mask transparency, accepted for its configs and unused (no masks are drawn).
 
     >>> vis = DetLocalVisualizer(name='doc')
     >>> img = vis.draw_instances(np.zeros((64, 64, 3), np.uint8), dict(
@@ -101,7 +102,7 @@ class DetLocalVisualizer(Visualizer):
         self.line_width = line_width
         self.font_scale = font_scale
         self.draw_labels = draw_labels
-        self.alpha = alpha
+        del alpha  # mmdet's mask transparency: accepted for its configs, nothing here draws masks
         if image is not None:
             self.set_image(image)
 

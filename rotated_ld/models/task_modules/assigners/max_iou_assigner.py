@@ -24,6 +24,7 @@ Per image, with ``IoU[g, a]`` between GT ``g`` and prior ``a``:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, NamedTuple, Optional
 
 import torch
@@ -70,6 +71,7 @@ def _hbox_iof(boxes: Tensor, regions: Tensor) -> Tensor:
 
 
 @TASK_UTILS.register_module()
+@dataclass(eq=False)
 class MaxIoUAssigner:
     """Assign each prior to a GT by IoU thresholds (see module docstring).
 
@@ -85,21 +87,18 @@ class MaxIoUAssigner:
             default ``rotated_ld.ops.box_iou_rotated`` (only used with ``iou_mode='rotated'``).
     """
 
-    def __init__(self, pos_iou_thr: float = 0.5, neg_iou_thr: float | tuple = 0.4,
-                 min_pos_iou: float = 0.0, gt_max_assign_all: bool = True,
-                 match_low_quality: bool = True, ignore_iof_thr: float = -1.0,
-                 iou_mode: str = 'rotated',
-                 iou_calculator: Optional[Callable[[Tensor, Tensor], Tensor]] = None) -> None:
-        if iou_mode not in IOU_MODES:
-            raise ValueError(f'iou_mode={iou_mode!r}; expected one of {IOU_MODES}')
-        self.pos_iou_thr = pos_iou_thr
-        self.neg_iou_thr = neg_iou_thr
-        self.min_pos_iou = min_pos_iou
-        self.gt_max_assign_all = gt_max_assign_all
-        self.match_low_quality = match_low_quality
-        self.ignore_iof_thr = ignore_iof_thr
-        self.iou_mode = iou_mode
-        self.iou_calculator = iou_calculator
+    pos_iou_thr: float = 0.5
+    neg_iou_thr: float | tuple = 0.4
+    min_pos_iou: float = 0.0
+    gt_max_assign_all: bool = True
+    match_low_quality: bool = True
+    ignore_iof_thr: float = -1.0
+    iou_mode: str = 'rotated'
+    iou_calculator: Optional[Callable[[Tensor, Tensor], Tensor]] = None
+
+    def __post_init__(self) -> None:
+        if self.iou_mode not in IOU_MODES:
+            raise ValueError(f'iou_mode={self.iou_mode!r}; expected one of {IOU_MODES}')
 
     def overlaps(self, priors: Tensor, gt_bboxes: Tensor) -> Tensor:
         """(G, A) IoU between GTs (G, 5) and priors (A, 4) xyxy or (A, 5), by ``iou_mode``."""
