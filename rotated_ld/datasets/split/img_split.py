@@ -36,7 +36,7 @@ import os
 import os.path as osp
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from math import ceil
 from multiprocessing import get_context
 
@@ -230,13 +230,10 @@ class SplitStats:
     objects_without_image: int = 0
     lost_objects: list = field(default_factory=list)  # 'image:index class' of lost objects (first 50)
 
-    _COUNTS = ('images', 'skipped_images', 'patches', 'objects_in', 'objects_out', 'truncated_out',
-               'objects_whole', 'objects_partial', 'lost', 'lost_outside', 'missing_labels',
-               'labels_without_image', 'objects_without_image')
-
     def add(self, other: SplitStats) -> None:
-        for k in self._COUNTS:
-            setattr(self, k, getattr(self, k) + getattr(other, k))
+        for f in fields(self):
+            if f.name != 'lost_objects':  # every other field is a count
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
         self.lost_objects = (self.lost_objects + other.lost_objects)[:50]
 
     @property
