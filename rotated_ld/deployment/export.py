@@ -75,6 +75,10 @@ class DenseExportWrapper(nn.Module):
         super().__init__()
         self.backbone, self.neck, self.bbox_head = model.backbone, model.neck, model.bbox_head
         self.kind = head_kind(self.bbox_head)
+        if getattr(self.bbox_head, 'quality_mode', 'qfl') != 'qfl':  # ATSS / FCOS: scores need the centerness
+            raise ValueError(f'{type(self.bbox_head).__name__} (quality_mode={self.bbox_head.quality_mode!r}) '
+                             'cannot be exported yet: the exported graph has no centerness output; supported '
+                             f'heads: {SUPPORTED_HEADS}')
         dp = getattr(model, 'data_preprocessor', None)
         self.swap = bool(getattr(dp, '_channel_conversion', False)) and normalize
         use_norm = bool(getattr(dp, '_enable_normalize', False)) and normalize

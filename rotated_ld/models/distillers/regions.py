@@ -313,6 +313,7 @@ class InsideGTRegion:
     """
 
     needs_quality = True
+    exclude_pos = True  # positives are never remaining negatives (read by show_distill_regions)
 
     def __init__(self, box_type: str = 'hbox') -> None:
         if box_type != 'hbox':

@@ -184,3 +184,20 @@ def test_inside_gt_region_hand_case():
     torch.testing.assert_close(region(priors, [3], gts, pos_mask=pos, quality=q), torch.zeros(3))
     with pytest.raises(ValueError, match='horizontal'):
         InsideGTRegion(box_type='rbox')
+
+
+def test_export_refuses_and_region_tool_draws_centerness_heads():
+    """ONNX export has no centerness output: refused in one line; show_distill_regions runs the heads'
+    own region code (ATSS: the VLR negatives; FCOS: inside-GT negatives)."""
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from rotated_ld.deployment.export import DenseExportWrapper
+    with pytest.raises(ValueError, match='centerness'):
+        DenseExportWrapper(SimpleNamespace(backbone=None, neck=None, bbox_head=_head(LDFCOSHead)))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'tools' / 'analysis_tools'))
+    from show_distill_regions import compute_regions
+    for cls in (LDATSSHead, LDFCOSHead):
+        res = compute_regions(_head(cls), (64, 64), _gts()[0])
+        assert sum(lv.main.sum() for lv in res.levels) > 0 and sum((lv.vlr > 0).sum() for lv in res.levels) > 0
