@@ -189,3 +189,14 @@ def test_dota_iou_thrs_keys_and_rescale_gt():
     m.process({}, [_sample('P1__1024__0___0', pred, [0.9], [0], half, [0], scale_factor=(0.5, 0.5))])
     out = m.evaluate(1)
     assert out == {'dota/mAP': 0.5, 'dota/AP50': 1.0, 'dota/AP90': 0.0}
+
+
+@pytest.mark.parametrize('cls, modes', [(DOTAMetric, "'11points' or 'area'"),
+                                        (VOCMetric, "'11points', 'area' or None")])
+def test_map_metrics_refuse_bad_settings_alike(cls, modes):
+    """Both mAP metrics check metric / eval_mode through one helper; the message names the metric class."""
+    with pytest.raises(KeyError, match=f"metric='bbox'; {cls.__name__} supports 'mAP'"):
+        cls(metric='bbox')
+    with pytest.raises(ValueError, match=f"eval_mode='x'; expected {modes}$"):
+        cls(eval_mode='x')
+    assert cls(iou_thrs=0.5).iou_thrs == [0.5] and cls(iou_thrs=(0.5, 0.75)).iou_thrs == [0.5, 0.75]

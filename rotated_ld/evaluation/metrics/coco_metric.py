@@ -27,15 +27,11 @@ from terminaltables import AsciiTable
 
 from rotated_ld.registry import METRICS
 
+from .map_settings import to_numpy
+
 __all__ = ['CocoMetric', 'coco_bbox_eval', 'build_coco_gt']
 
 STAT_NAMES = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')
-
-
-def _np(x) -> np.ndarray:
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 def _xyxy2xywh(b: np.ndarray) -> list:
@@ -137,18 +133,18 @@ class CocoMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             pred = sample['pred_instances']
-            res = dict(img_id=sample['img_id'], bboxes=_np(pred['bboxes']).astype(np.float64).reshape(-1, 4),
-                       scores=_np(pred['scores']).astype(np.float64).reshape(-1),
-                       labels=_np(pred['labels']).astype(np.int64).reshape(-1))
+            res = dict(img_id=sample['img_id'], bboxes=to_numpy(pred['bboxes']).astype(np.float64).reshape(-1, 4),
+                       scores=to_numpy(pred['scores']).astype(np.float64).reshape(-1),
+                       labels=to_numpy(pred['labels']).astype(np.int64).reshape(-1))
             if self._coco is None:
                 gt = sample.get('gt_instances', {}) or {}
                 ign = sample.get('ignored_instances', {}) or {}
                 h, w = sample.get('ori_shape', (0, 0))[:2]
                 res['gt'] = dict(width=w, height=h,
-                                 bboxes=_np(gt.get('bboxes', np.zeros((0, 4)))),
-                                 labels=_np(gt.get('labels', np.zeros(0))),
-                                 bboxes_ignore=_np(ign.get('bboxes', np.zeros((0, 4)))),
-                                 labels_ignore=_np(ign.get('labels', np.zeros(0))))
+                                 bboxes=to_numpy(gt.get('bboxes', np.zeros((0, 4)))),
+                                 labels=to_numpy(gt.get('labels', np.zeros(0))),
+                                 bboxes_ignore=to_numpy(ign.get('bboxes', np.zeros((0, 4)))),
+                                 labels_ignore=to_numpy(ign.get('labels', np.zeros(0))))
             self.results.append(res)
 
     def compute_metrics(self, results: list) -> dict:

@@ -30,18 +30,13 @@ from rotated_ld.registry import METRICS
 
 from ..functional import COCO_IOU_THRS, eval_map, load_labeltxt_dir, merge_results, rbox2poly_np, write_task1
 from ..functional.submission_check import check_submission
+from .map_settings import map_thresholds, to_numpy
 
 __all__ = ['DOTAMetric']
 
 
-def _np(x) -> np.ndarray:
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
 def _to_polys(boxes) -> np.ndarray:
-    b = _np(boxes).astype(np.float64)
+    b = to_numpy(boxes).astype(np.float64)
     if b.size == 0:
         return np.zeros((0, 8))
     if b.shape[-1] == 5:
@@ -106,11 +101,7 @@ class DOTAMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if metric != 'mAP':
-            raise KeyError(f"metric={metric!r}; DOTAMetric supports 'mAP'")
-        if eval_mode not in ('11points', 'area'):
-            raise ValueError(f"eval_mode={eval_mode!r}; expected '11points' or 'area'")
-        self.iou_thrs = [float(t) for t in np.atleast_1d(iou_thrs)]
+        self.iou_thrs = map_thresholds('DOTAMetric', metric, eval_mode, ('11points', 'area'), iou_thrs)
         self.eval_mode = eval_mode
         self.coco_thrs = coco_thrs
         self.merge_patches = merge_patches
@@ -133,16 +124,16 @@ class DOTAMetric(BaseMetric):
         for sample in data_samples:
             pred = sample['pred_instances']
             res = dict(name=_patch_name(sample),
-                       bboxes=_np(pred['bboxes']).astype(np.float64),
-                       scores=_np(pred['scores']).astype(np.float64).reshape(-1),
-                       labels=_np(pred['labels']).astype(np.int64).reshape(-1))
+                       bboxes=to_numpy(pred['bboxes']).astype(np.float64),
+                       scores=to_numpy(pred['scores']).astype(np.float64).reshape(-1),
+                       labels=to_numpy(pred['labels']).astype(np.int64).reshape(-1))
             if not self.merge_patches and not self.format_only:
                 gt = sample.get('gt_instances', {}) or {}
                 ign = sample.get('ignored_instances', {}) or {}
                 ann = dict(bboxes=_to_polys(gt.get('bboxes', np.zeros((0, 5)))),
-                           labels=_np(gt.get('labels', np.zeros(0))).astype(np.int64).reshape(-1),
+                           labels=to_numpy(gt.get('labels', np.zeros(0))).astype(np.int64).reshape(-1),
                            bboxes_ignore=_to_polys(ign.get('bboxes', np.zeros((0, 5)))),
-                           labels_ignore=_np(ign.get('labels', np.zeros(0))).astype(np.int64).reshape(-1))
+                           labels_ignore=to_numpy(ign.get('labels', np.zeros(0))).astype(np.int64).reshape(-1))
                 if self.rescale_gt and 'scale_factor' in sample:
                     sx, sy = sample['scale_factor'][:2]
                     for k in ('bboxes', 'bboxes_ignore'):

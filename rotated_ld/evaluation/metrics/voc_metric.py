@@ -25,7 +25,8 @@ from pycocotools.coco import COCO
 from rotated_ld.registry import METRICS
 
 from ..functional import eval_map
-from .coco_metric import _np, _xyxy2xywh, build_coco_gt, coco_bbox_eval
+from .coco_metric import _xyxy2xywh, build_coco_gt, coco_bbox_eval
+from .map_settings import map_thresholds, to_numpy
 
 __all__ = ['VOCMetric']
 
@@ -51,11 +52,7 @@ class VOCMetric(BaseMetric):
                  eval_mode: str | None = None, coco_style: bool = True, legacy_coordinate: bool = True,
                  rescale_gt: bool = False, collect_device: str = 'cpu', prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if metric != 'mAP':
-            raise KeyError(f"metric={metric!r}; VOCMetric supports 'mAP'")
-        if eval_mode not in (None, '11points', 'area'):
-            raise ValueError(f"eval_mode={eval_mode!r}; expected '11points', 'area' or None")
-        self.iou_thrs = [float(t) for t in np.atleast_1d(iou_thrs)]
+        self.iou_thrs = map_thresholds('VOCMetric', metric, eval_mode, ('11points', 'area', None), iou_thrs)
         self.eval_mode = eval_mode
         self.coco_style = coco_style
         self.legacy_coordinate = legacy_coordinate
@@ -66,10 +63,10 @@ class VOCMetric(BaseMetric):
             pred = sample['pred_instances']
             gt = sample.get('gt_instances', {}) or {}
             ign = sample.get('ignored_instances', {}) or {}
-            ann = dict(bboxes=_np(gt.get('bboxes', np.zeros((0, 4)))).astype(np.float64).reshape(-1, 4),
-                       labels=_np(gt.get('labels', np.zeros(0))).astype(np.int64).reshape(-1),
-                       bboxes_ignore=_np(ign.get('bboxes', np.zeros((0, 4)))).astype(np.float64).reshape(-1, 4),
-                       labels_ignore=_np(ign.get('labels', np.zeros(0))).astype(np.int64).reshape(-1))
+            ann = dict(bboxes=to_numpy(gt.get('bboxes', np.zeros((0, 4)))).astype(np.float64).reshape(-1, 4),
+                       labels=to_numpy(gt.get('labels', np.zeros(0))).astype(np.int64).reshape(-1),
+                       bboxes_ignore=to_numpy(ign.get('bboxes', np.zeros((0, 4)))).astype(np.float64).reshape(-1, 4),
+                       labels_ignore=to_numpy(ign.get('labels', np.zeros(0))).astype(np.int64).reshape(-1))
             if self.rescale_gt and 'scale_factor' in sample:
                 sx, sy = sample['scale_factor'][:2]
                 for k in ('bboxes', 'bboxes_ignore'):
@@ -77,9 +74,9 @@ class VOCMetric(BaseMetric):
             h, w = sample.get('ori_shape', (0, 0))[:2]
             self.results.append(dict(
                 ann=ann, width=w, height=h,
-                det=dict(bboxes=_np(pred['bboxes']).astype(np.float64).reshape(-1, 4),
-                         scores=_np(pred['scores']).astype(np.float64).reshape(-1),
-                         labels=_np(pred['labels']).astype(np.int64).reshape(-1))))
+                det=dict(bboxes=to_numpy(pred['bboxes']).astype(np.float64).reshape(-1, 4),
+                         scores=to_numpy(pred['scores']).astype(np.float64).reshape(-1),
+                         labels=to_numpy(pred['labels']).astype(np.int64).reshape(-1))))
 
     def _mode(self) -> str:
         if self.eval_mode is not None:
