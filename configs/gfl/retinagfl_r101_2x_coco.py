@@ -1,5 +1,5 @@
-# HikariTJU/LD config name: RetinaNet teacher with a GFL distribution box branch. Not implemented in this project; every tool stops on it
-# with the message below (docs/upstream_configs.md).
-upstream_alias = dict(
-    repo='HikariTJU/LD', name='retinagfl_r101_2x_coco',
-    refused='RetinaNet teachers with GFL distribution box branches are not implemented yet; the GFL teachers are configs/gfl/gfl_r101_fpn_ms-2x_coco.py and configs/gfl/gfl_r101-dcn_fpn_ms-2x_coco.py')
+# HikariTJU/LD config name of the LD RetinaNet student's teacher (RetinaGFLHead R-101, multi-scale 2x).
+# This project's config: configs/gfl/retinanet-gfl_r101_fpn_ms-2x_coco.py (docs/upstream_configs.md).
+_base_ = './retinanet-gfl_r101_fpn_ms-2x_coco.py'
+upstream_alias = dict(repo='HikariTJU/LD', name='retinagfl_r101_2x_coco',
+                      ours='configs/gfl/retinanet-gfl_r101_fpn_ms-2x_coco.py')

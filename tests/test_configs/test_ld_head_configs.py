@@ -40,9 +40,12 @@ EXPECTED = {
     'ld_r50-gflv2-r101_fpn_1x_coco.py': ((0.25, 0, 0, 0), None),
     'ld_r101-gflv2-r101-dcn_fpn_2x_coco.py': ((0.25, 0, 0, 0), None),
     'ld-vlr-kd_r18-slim-gflv2-r18-slim_fpn_synthetic_coco.py': ((0.25, 0.25, 10, 0), None),
+    # LD repository ld_retina_r50_1x.py: loss_ld 5, loss_ld_neg = 0.03 x 5, loss_kd 10 (LDRetinaHead)
+    'ld_r50-retinanet-gfl-r101_fpn_1x_coco.py': ((5, 0.15, 10, 0), None),
+    'ld_r50-retinanet-gfl-r101_fpn_4e_voc.py': ((5, 0.15, 10, 0), None),
 }
 #: the LD student head of each family (GFL; GFLv2 students are the configs with 'gflv2' in the name)
-LD_HEAD_TYPES = ('LDHead', 'LDGFLv2Head', 'LDATSSHead', 'LDFCOSHead')
+LD_HEAD_TYPES = ('LDHead', 'LDGFLv2Head', 'LDATSSHead', 'LDFCOSHead', 'LDRetinaHead')
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -57,7 +60,9 @@ def test_config_loads_and_teacher_is_compatible(path):
     assert osp.isfile(teacher), f'{path}: teacher config {osp.relpath(teacher, ROOT)} does not exist'
     t_head = Config.fromfile(teacher).model.bbox_head
     s_head = model.bbox_head
-    for key in ('num_classes', 'reg_max', 'strides', 'octave_base_scale'):
+    # a RetinaNet student (LDRetinaHead) distils from a RetinaGFLHead teacher with the same anchors
+    assert (s_head.type == 'LDRetinaHead') == (t_head.type == 'RetinaGFLHead')
+    for key in ('num_classes', 'reg_max', 'strides', 'octave_base_scale', 'anchor_generator'):
         assert t_head.get(key) == s_head.get(key), key
     assert model.data_preprocessor == Config.fromfile(teacher).model.data_preprocessor
     name = osp.basename(path)

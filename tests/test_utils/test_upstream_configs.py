@@ -23,7 +23,7 @@ LD_TEACHERS = ['gfl/gfl_r101_fpn_mstrain_2x_coco', 'gfl/gfl_r101_fpn_dconv_c3-c5
                'gfl/gfl_r101_fpn_voc', 'gfl/gfl_r101_fpn_1x_voc', 'gfl/gfl_r18_fpn4x_voc',
                'gfocal/gfocal_r101_fpn_ms2x',
                'gfocal/gfocal_r101dcn_2x', 'gfl/atss_gfl_r101_2x', 'gfl/fcos_gfl_r101_2x_center',
-               'gfl/retinagfl_r101_2x_coco', 'gfl/fasterrcnn_gfl_r101_2x']
+               'gfl/retinagfl_r101_2x_coco', 'gfl/retina_gfl_r101_2x', 'gfl/fasterrcnn_gfl_r101_2x']
 # Rotated-LD (Zzh-tju/Rotated-LD) configs and the teachers / base they name
 ROTATED_LD_NAMES = ['ld/rotated_retinanet_distribution_hbb_kld_r18_r34_fpn_1x_dota_oc',
                     'ld/rotated_retinanet_distribution_hbb_gwd_r18_r34_fpn_1x_dota_oc',
@@ -34,12 +34,13 @@ ROTATED_LD_NAMES = ['ld/rotated_retinanet_distribution_hbb_kld_r18_r34_fpn_1x_do
                     'kld/rotated_retinanet_distribution_hbb_kld_r34_fpn_2x_dota_oc',
                     'rotated_retinanet/rotated_retinanet_hbb_r50_fpn_1x_dota_oc']
 # not implemented here (refused); everything else is an alias
-REFUSED = {'ld_retina_r50_1x', 'ld_r50_faster_r101_1x', 'retinagfl_r101_2x_coco',
+REFUSED = {'ld_r50_faster_r101_1x',
            'fasterrcnn_gfl_r101_2x'}
 # aliases that add one override of the upstream file to this project's config: dotted key -> value
 OVERRIDES = {'ld_r50_gflv1_r101_fpn_coco_1x': {'model.bbox_head.loss_kd.loss_weight': 5,
                                                'model.bbox_head.loss_kd.T': 2},
-             'ld_r18_gflv1_r101_fpn_voc_1x': {'model.bbox_head.loss_bbox.type': 'CIoULoss'}}
+             'ld_r18_gflv1_r101_fpn_voc_1x': {'model.bbox_head.loss_bbox.type': 'CIoULoss'},
+             'retina_gfl_r101_2x': {'model.test_cfg.nms.iou_threshold': 0.5}}
 
 ALL = ['ld/' + n for n in LD_NAMES] + LD_TEACHERS + ROTATED_LD_NAMES
 ALIAS_FILES = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '*', '*.py')) if is_upstream_alias(p))

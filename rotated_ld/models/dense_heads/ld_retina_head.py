@@ -14,7 +14,7 @@ The upstream rules (docs/ld.md, "RetinaNet students"):
   of the level mean, 10, T 8;
 * the KL of an anchor is over all its ``4·17`` edge bins at once (``ld_softmax='joint'``, as the
   upstream head passes the whole row); ``ld_softmax='per_distribution'`` is one KL per edge (the
-  paper's LD; scale ``loss_ld`` by about 1/16 to keep the magnitude).
+  paper's LD; about 15 times larger: scale ``loss_ld`` by about 1/15 to keep the magnitude).
 
 Config: ``distiller=dict(...)`` merged over the defaults; ``loss_ld`` / ``loss_kd`` at the head level
 (the upstream config's keys) are accepted too.

@@ -4,6 +4,7 @@ Run as a script to (re)generate ``ld_loss_pins.json`` and ``config_pins.json`` f
 current checkout::
 
     PYTHONPATH=$PWD python tests/test_models/pins/ld_pins.py
+    PYTHONPATH=$PWD python tests/test_models/pins/ld_pins.py --add-missing   # pin new configs only
 
 ``tests/test_configs/test_ld_pins.py`` recomputes both and compares. The pins were first written from
 the code *before* the LD engine / head refactor, so they prove the refactor changed no loss value
@@ -176,9 +177,26 @@ def head_losses(rel: str, cfg: dict | None = None) -> dict[str, float]:
     with torch.no_grad():
         outs = head(feats)
     t_outs = tuple([torch.randn(o.shape, generator=g) * 2 for o in per_level] for per_level in outs)
-    rotated = getattr(head, 'box_type', 'rbox') == 'rbox'
+    rotated = getattr(head, 'box_type', 'rbox') == 'rbox'  # horizontal LD heads get xyxy GTs
     losses = head.loss(feats, _samples(rotated), teacher_outs=t_outs, teacher_feats=t_feats)
     return {k: float(v.detach().float().sum()) for k, v in sorted(losses.items())}
+
+
+def add_missing() -> None:
+    """Pin only the configs the pin files lack (new configs), leaving every existing pin as it is."""
+    with open(LOSS_PINS) as f:
+        loss_pins = json.load(f)
+    with open(CONFIG_PINS) as f:
+        cfg_pins = json.load(f)
+    new_ld = [rel for rel in ld_configs() if rel not in loss_pins]
+    new_cfg = [rel for rel in all_configs() if rel not in cfg_pins]
+    loss_pins.update({rel: head_losses(rel) for rel in new_ld})
+    cfg_pins.update({rel: config_pin(rel) for rel in new_cfg})
+    with open(LOSS_PINS, 'w') as f:
+        json.dump(loss_pins, f, indent=1, sort_keys=True)
+    with open(CONFIG_PINS, 'w') as f:
+        json.dump(cfg_pins, f, indent=None, sort_keys=True, separators=(',', ':'))
+    print(f'added loss pins {new_ld} and config pins {new_cfg}')
 
 
 def main() -> None:
@@ -189,6 +207,9 @@ def main() -> None:
     from mmengine.registry import init_default_scope
 
     init_default_scope('rotated_ld')
+    if '--add-missing' in sys.argv[1:]:
+        add_missing()
+        return
     loss_pins = {rel: head_losses(rel) for rel in ld_configs()}
     loss_pins.update({name: head_losses(name, variant_cfg(name)) for name in VARIANTS})
     with open(LOSS_PINS, 'w') as f:
