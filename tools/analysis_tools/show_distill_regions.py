@@ -233,7 +233,9 @@ def compute_regions(head, img_shape: tuple, gt, pad_size_divisor: int = 32, stud
         if family == 'retina':
             flat = head.build_flat_outputs(*outs)
             targets = head.get_targets(flat.priors, [gt])
-            centers, A = flat.priors[::head.num_base_priors, :2], head.num_base_priors
+            A = head.num_base_priors
+            pri = flat.priors[::A]  # (cx, cy, w, h, 0) rotated anchors or xyxy (RetinaGFLHead)
+            centers = pri[:, :2] if pri.shape[-1] == 5 else (pri[:, :2] + pri[:, 2:]) / 2
         else:
             flat = head.build_flat_outputs(*outs)
             targets = head.get_targets(flat, [gt], [meta])
