@@ -29,10 +29,6 @@ def shapely_iou(b1, b2):
     return inter / (p.area + q.area - inter)
 
 
-def shapely_iou_aligned(b1, b2):
-    return torch.tensor([shapely_iou(x, y) for x, y in zip(b1, b2)], dtype=torch.float32)
-
-
 def make_priors(strides=(8, 16, 32), size=96):
     priors, counts = [], []
     for s in strides:
