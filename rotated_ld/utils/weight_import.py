@@ -13,6 +13,9 @@ Supported source layouts (``--from`` of ``tools/model_converters/import_weights.
                           anchors that 1.x regularises are re-expressed for angle-0 anchors (below).
 ``rotated-ld``            Zzh-tju/Rotated-LD (mmrotate 0.x ``RotatedRetinaHeadDistribution`` /
                           ``LDRotatedRetinaHead``): ``A·5·(reg_max+1)`` regression channels.
+``ld-retinagfl``          HikariTJU/LD ``RetinaGFLHead`` / ``LDRetinaHead`` (RetinaNet with GFL edge
+                          distributions): ``bbox_head.atss_cls`` / ``atss_reg`` → ``retina_cls`` /
+                          ``retina_reg``; registered teachers dropped.
 ``torchvision-resnet``    ``torchvision.models.resnet*`` ``state_dict()`` saved to a local file →
                           backbone init (``fc.*`` dropped).
 ========================  ====================================================================
@@ -71,7 +74,7 @@ from torch import Tensor, nn
 from .checkpoint import UnsafeCheckpointError, diff_state_dict, safe_torch_load, unwrap_state_dict
 
 LAYOUTS = ('mmdet-gfl', 'mmdet-ld', 'mmrotate0-retinanet', 'mmrotate1-retinanet', 'rotated-ld',
-           'torchvision-resnet')
+           'ld-retinagfl', 'torchvision-resnet')
 SRC_ANGLE_VERSIONS = ('none', 'oc', 'le90', 'le135')
 _TEACHER = re.compile(r'^(teacher_model|teacher|_teacher)\.')
 # buffers that are a function of the config; filled from the freshly built model when absent
@@ -355,6 +358,10 @@ REGISTRY: dict[str, Layout] = {
                                   description='mmrotate 1.x rotated RetinaNet (regularised anchors)'),
     'rotated-ld': Layout('rotated-ld', [_DDP], [_DROP_TEACHER], _check_rotated_ld_supports,
                          description='Zzh-tju/Rotated-LD distribution rotated RetinaNet'),
+    'ld-retinagfl': Layout('ld-retinagfl', [_DDP, (r'^bbox_head\.atss_(cls|reg)\.', r'bbox_head.retina_\1.',
+                                                   'bbox_head.atss_{cls,reg} → retina_{cls,reg}')],
+                           [_DROP_TEACHER],
+                           description='HikariTJU/LD RetinaGFLHead / LDRetinaHead (RetinaNet, GFL edge bins)'),
     'torchvision-resnet': Layout('torchvision-resnet', [_DDP, (r'^backbone\.', '', 'backbone.* → *')],
                                  [(r'^fc\.', 'ImageNet classifier (no home in a detector backbone)')],
                                  description='torchvision ResNet state_dict (backbone init)'),

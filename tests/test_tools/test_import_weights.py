@@ -33,6 +33,7 @@ LD = str(ROOT / 'configs/ld/ld-vlr-kd_r18-slim-gfl-r18-slim_fpn_synthetic_coco.p
 RRETINA = str(ROOT / 'configs/rotated_retinanet/rotated_retinanet_r18-slim_fpn_synthetic_dota_oc.py')
 RRETINA_DIST = str(ROOT / 'configs/rotated_retinanet'
                    / 'rotated_retinanet_distribution_kld_r18-slim_fpn_synthetic_dota_oc.py')
+RETINAGFL = str(ROOT / 'configs/gfl/retinanet-gfl_r18-slim_fpn_synthetic_coco.py')
 H = W = 96
 
 
@@ -349,3 +350,21 @@ def test_report_without_config_names_only():
     out, rep = convert_state_dict(sd, 'mmdet-gfl')
     assert list(out) == ['backbone.conv1.weight'] and rep.dropped[0][0] == 'teacher_model.x'
     assert 'module.* → *' in rep.format()
+
+
+def test_ld_retinagfl_renames_atss_layers(tmp_path, capsys):
+    """An LD-repository RetinaGFLHead checkpoint (atss_cls / atss_reg, DDP prefix, a registered teacher)
+    loads into configs/gfl/retinanet-gfl_*: same raw outputs and detections as the source model."""
+    model = _model(RETINAGFL)
+    x = _inputs()
+    foreign = {}
+    for k, v in model.state_dict().items():
+        foreign['module.' + re.sub(r'^bbox_head\.retina_(cls|reg)\.', r'bbox_head.atss_\1.', k)] = v.clone()
+    assert any('atss_reg' in k for k in foreign) and not any('retina_' in k for k in foreign)
+    foreign['module.teacher_model.bbox_head.atss_cls.weight'] = torch.zeros(1)
+    ours, _ = _convert_and_load(foreign, 'ld-retinagfl', RETINAGFL, tmp_path)
+    out = capsys.readouterr().out
+    assert '0 shape mismatches' in out and 'atss_{cls,reg}' in out and 'teacher' in out
+    assert _same_outputs(_raw(ours, x), _raw(model, x))
+    a, b = _predict(ours, x), _predict(model, x)
+    assert torch.equal(a.bboxes, b.bboxes) and torch.equal(a.labels, b.labels)

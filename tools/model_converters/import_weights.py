@@ -26,7 +26,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # 
 from rotated_ld.utils.cli import add_debug_flag, cli_main  # noqa: E402  (torch-free)
 
 LAYOUTS = ('mmdet-gfl', 'mmdet-ld', 'mmrotate0-retinanet', 'mmrotate1-retinanet', 'rotated-ld',
-           'torchvision-resnet')
+           'ld-retinagfl', 'torchvision-resnet')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
