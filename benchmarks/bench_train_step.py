@@ -64,6 +64,8 @@ def parse_args(argv=None):
                    help='also time the current tree with the model in channels_last memory format')
     p.add_argument('--profile', action='store_true',
                    help='torch.profiler top-10 (self CPU) of one demo-student / demo-ld step, before/after')
+    p.add_argument('--teacher-ab', type=int, default=0, metavar='PAIRS',
+                   help='only: demo-ld with the teacher in NCHW vs NHWC, PAIRS alternating steps in one process')
     p.add_argument('--baseline-ref', default=DEFAULT_BASELINE, help='git ref of the baseline (default %(default)s)')
     p.add_argument('--threads', type=int, default=1)
     # internal: measure in this process with ROOT's code
@@ -98,7 +100,7 @@ def make_batch(n, size, num_gts, num_classes, rotated, seed=0):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def build_case(name, amp, channels_last=False):
+def build_case(name, amp, channels_last=False, model_options=None):
     import torch
     from mmengine.config import Config
     from mmengine.optim import OptimWrapper
@@ -110,6 +112,7 @@ def build_case(name, amp, channels_last=False):
     if 'teacher_ckpt' in cfg.model:
         cfg.model.teacher_ckpt = None
     cfg.model.backbone.init_cfg = None
+    cfg.model.update(model_options or {})
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -197,8 +200,38 @@ def summarise(runs):
             for name in runs[0] if not name.startswith('_')}
 
 
+def teacher_ab(args):
+    """demo-ld steps alternating between a model whose teacher runs in NCHW (teacher_channels_last=False,
+    the code before) and one whose teacher runs in NHWC (the CPU default), in this one process: load
+    changes hit both alike. Prints medians and the median of the per-pair ratios."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from mmengine.registry import init_default_scope
+
+    import rotated_ld.models  # noqa: F401  (registers)
+    init_default_scope('rotated_ld')
+    steps = {nhwc: build_case('demo-ld', False, model_options=dict(teacher_channels_last=nhwc))[0]
+             for nhwc in (False, None)}
+    for step in steps.values():
+        step()
+    cpu = {k: [] for k in steps}
+    for i in range(args.teacher_ab):
+        for k in ((False, None) if i % 2 == 0 else (None, False)):
+            tc = time.process_time()
+            steps[k]()
+            cpu[k].append(time.process_time() - tc)
+    ratios = [a / b for a, b in zip(cpu[False], cpu[None])]
+    print(f'demo-ld, {args.threads} thread(s), {args.teacher_ab} alternating pairs, process CPU time per step')
+    print(f'  teacher NCHW (before) {statistics.median(cpu[False]) * 1e3:7.0f} ms   teacher NHWC (default) '
+          f'{statistics.median(cpu[None]) * 1e3:7.0f} ms   median pair ratio {statistics.median(ratios):.3f} '
+          f'(min {min(ratios):.3f}, max {max(ratios):.3f})')
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.teacher_ab:
+        return teacher_ab(args)
     if args.measure:
         sys.path.insert(0, args.measure)
         os.chdir(args.measure)
