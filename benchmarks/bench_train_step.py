@@ -21,6 +21,22 @@ images/s is batch size / CPU seconds per step.
 ``--profile`` prints torch.profiler's top-10 ops by self CPU time (``record_shapes=True``) of one
 demo-student and one demo-ld step for the baseline and the current tree: the before/after view.
 
+``--teacher-ab PAIRS`` times only the demo LD student, alternating steps of two models in one process:
+teacher in NCHW (``teacher_channels_last=False``, the code before) and in NHWC (the CPU default).
+
+Measured (2-core AMD EPYC, AVX2 only, 1 thread, shared with 5-10 other jobs; process CPU time):
+
+  --teacher-ab 8 : teacher NCHW 5460 ms, NHWC 4940 ms per demo-ld step, median pair ratio 1.10
+                   (min 0.96, max 1.28); with ``--cases demo-ld --iters 2 --repeats 2`` against the
+                   commit before: 6145 -> 5529 ms, 1.11x, loss 3.7877 both.
+  demo-student   : unchanged code (ratio 0.86-1.06 between single repeats: the noise of this machine).
+  convolutions   : ~84-86 % of a step (torch.profiler self CPU: convolution_backward 55-60 %,
+                   mkldnn_convolution 24-27 %), then max_pool2d (~2.5 %), batch norm (~4 % fwd+bwd),
+                   ReLU backward, add_/copy_/fill_; heads + assigners + losses < 1 % (student),
+                   < 2 % with the distiller. No fp32 change that keeps the numerics reaches 1.3x here.
+  --amp (bf16)   : ~17x slower than fp32 (16.2 vs ~0.93 s for R-18 fwd+bwd, 2 x 256^2): this CPU
+                   has no avx512_bf16, oneDNN emulates bf16.
+
 Examples:
   python benchmarks/bench_train_step.py                          # all cases, baseline vs current
   python benchmarks/bench_train_step.py --cases demo-student --iters 3 --profile
