@@ -11,7 +11,7 @@ Steps:
 2. tiles are read one batch at a time from a :class:`SceneReader` (a view into a uint8 array /
    ``np.memmap`` / ``.npy`` file opened with ``mmap_mode='r'``; other formats are decoded once
    as uint8 by OpenCV). No float copy of the scene is ever made: only the batch of tiles goes
-   through the pipeline and the data preprocessor. With ``prefetch`` (default) a background
+   through the pipeline and the data preprocessor. With ``prefetch`` (default on GPU) a background
    thread reads and resizes the next batch while the current one is in the forward pass (torch
    and OpenCV release the GIL), so at most two batches of tiles are in memory. On CPU the model
    runs in NHWC (``channels_last``), where oneDNN's forward convolutions are faster;
@@ -143,7 +143,7 @@ def inference_detector_by_patches(model: nn.Module, image: Union[str, np.ndarray
                                   nms_cfg: Optional[dict] = None, max_per_img: Optional[int] = None,
                                   img_rate_thr: float = 0.6,
                                   padding_value: Sequence[int] = (104, 116, 124), progress: bool = True,
-                                  prefetch: bool = True, channels_last: Optional[bool] = None):
+                                  prefetch: Optional[bool] = None, channels_last: Optional[bool] = None):
     """Detect on a large scene tile by tile and merge (see the module docstring).
 
     Args:
@@ -164,6 +164,9 @@ def inference_detector_by_patches(model: nn.Module, image: Union[str, np.ndarray
         progress: tqdm bar over tiles.
         prefetch: prepare the next batch of tiles (read, pad, resize, pack) in a background
             thread during the forward pass of the current one. Same detections either way.
+            ``None`` (default): when the model is not on the CPU — on CPU the forward dominates
+            (~10 ms of preparation against ~0.4 s of forward per tile for the demo student) and
+            the thread cost 5-9 % tiles/s in ``benchmarks/bench_tiled_infer.py``.
         channels_last: convert the model's 4-d weights to ``torch.channels_last`` (in place; the
             model stays usable and its outputs change only by float reassociation). ``None``
             (default): when the model is on the CPU.
@@ -176,8 +179,11 @@ def inference_detector_by_patches(model: nn.Module, image: Union[str, np.ndarray
     reader = image if isinstance(image, SceneReader) else SceneReader(image)
     iou = 0.1 if nms_cfg is None or nms_cfg == {} else (None if nms_cfg is False else _nms_iou(nms_cfg))
     windows = scene_windows(reader.height, reader.width, patch_size, gap, rates, img_rate_thr)
+    on_cpu = next(model.parameters()).device.type == 'cpu'
     if channels_last is None:
-        channels_last = next(model.parameters()).device.type == 'cpu'
+        channels_last = on_cpu
+    if prefetch is None:
+        prefetch = not on_cpu
     if channels_last:
         model.to(memory_format=torch.channels_last)
     step = max(1, int(batch_size))

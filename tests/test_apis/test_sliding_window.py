@@ -137,7 +137,7 @@ def _match_one_to_one(a, b, iou_thr=0.99, score_tol=1e-4):
 
 
 def test_prefetch_and_channels_last_keep_the_detections(tmp_path):
-    """Background tile preparation and the NHWC model (the CPU defaults) against the sequential NCHW
+    """Background tile preparation (the GPU default) and the NHWC model (the CPU default) against the sequential NCHW
     path on a conv model (demo student, random weights, score_thr 0): the same boxes, labels and
     scores (up to the convolutions' float reassociation), with a batch size that does not divide the
     tile count (4 tiles in batches of 3 against 1 by 1)."""
@@ -155,7 +155,7 @@ def test_prefetch_and_channels_last_keep_the_detections(tmp_path):
                                         progress=False)
     assert not plain.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
     assert ref.num_tiles == 4 and len(ref.pred_instances) > 20
-    out = inference_detector_by_patches(fast, img, 256, 64, batch_size=3, progress=False)
+    out = inference_detector_by_patches(fast, img, 256, 64, batch_size=3, prefetch=True, progress=False)
     assert fast.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
     a, b = ref.pred_instances, out.pred_instances
     assert len(a) == len(b) and _match_one_to_one(a, b) == len(a)
