@@ -26,6 +26,8 @@ NHWC is the gain (oneDNN's forward convolutions), so it is the CPU default. Prep
 percent (thread hand-over): it is the default only for models on a GPU, where the forward is short.
 Batching alone gave 0.88-0.97x in an earlier run; bf16 is ~17x slower than fp32 on this CPU (no
 avx512_bf16) and was not added. The issue's 2x target on the 12000² scene is not reached on CPU.
+The same run at torch's default 2 threads on that busy machine took 66-81 s per mode (7 s CPU per
+tile, OpenMP threads waiting for a core): its ratios were noise; on a shared machine use --threads 1.
 """
 from __future__ import annotations
 
