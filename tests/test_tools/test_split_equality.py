@@ -168,13 +168,16 @@ def test_cli_ctrl_c_is_quiet_and_resumable(scenes, tmp_path):
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
-        if osp.isdir(out / 'images') and len(os.listdir(out / 'images')) >= 3:
+        if osp.isdir(out / 'images') and os.listdir(out / 'images'):  # interrupt at the first patch
             break
         time.sleep(0.05)
     if proc.poll() is not None:
         pytest.skip('the split finished before it could be interrupted (very fast machine)')
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        # it finished between the poll and the signal (seen on a fast CI machine): nothing was interrupted
+        pytest.skip('the split finished before the signal arrived (very fast machine)')
     assert proc.returncode == 130, err
     assert 'Traceback' not in err and 'KeyboardInterrupt' not in err, err
     assert 'Run the same command again to resume' in err
