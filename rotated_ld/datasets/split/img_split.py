@@ -36,6 +36,7 @@ import os
 import os.path as osp
 import signal
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, fields
 from math import ceil
 from multiprocessing import get_context
@@ -461,10 +462,20 @@ def split_dataset(img_dirs, save_dir: str, ann_dirs=None, cfg: SplitConfig | Non
         # largest images first, one per task: the last task is a small one, so workers finish together
         jobs.sort(key=lambda j: -osp.getsize(j[0]))
         ctx = get_context('fork' if hasattr(os, 'fork') else 'spawn')
-        with ctx.Pool(min(nproc, len(jobs)), initializer=_ignore_sigint) as pool:  # exit: terminate
-            for st in pool.imap_unordered(_worker, jobs):
-                total.add(st)
-                bar is not None and bar.update(1)
+        # ProcessPoolExecutor, not multiprocessing.Pool: Pool.terminate() after a worker error could hang
+        # forever (seen in CI: workers gone, parent blocked on a handler thread); the executor reports a
+        # dead worker as BrokenProcessPool. On an error or Ctrl-C the queued images are cancelled and the
+        # ones in progress finish (each writes atomically, so a re-run resumes after them).
+        with ProcessPoolExecutor(min(nproc, len(jobs)), mp_context=ctx, initializer=_ignore_sigint) as pool:
+            futures = [pool.submit(_worker, job) for job in jobs]
+            try:
+                for fut in as_completed(futures):
+                    total.add(fut.result())
+                    bar is not None and bar.update(1)
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
     else:
         for job in jobs:
             total.add(_worker(job))
